@@ -1,0 +1,523 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ConvSpec configures a convolution. The kernel size K comes from the weight shape
+// [Cout, Cin, K, K]; the output is (H+2*Pad-K+1) x (W+2*Pad-K+1).
+type ConvSpec struct {
+	Pad       int     // padding on each side (K/2 gives "same")
+	Circular  bool    // wrap-around padding (requires Pad == K/2 with K odd); zero padding otherwise
+	Gain      float32 // equalized learning rate: weights are scaled by Gain/sqrt(Cin*K*K) at run time
+	LeakyReLU bool    // apply leaky ReLU (slope 0.2) after the bias
+}
+
+// Slope is the negative-side slope of the leaky ReLU.
+const Slope = 0.2
+
+// EqualizedScale is the run-time weight multiplier of the equalized learning rate.
+func EqualizedScale(gain float32, fanIn int) float32 {
+	return gain / float32(math.Sqrt(float64(fanIn)))
+}
+
+// convGeom is the geometry of one convolution call (stride 1, square kernel).
+type convGeom struct {
+	n, cin, h, w int // input
+	cout, k, pad int
+	circ         bool
+	oh, ow       int // output
+}
+
+func newConvGeom(n, cin, h, w, cout, k, pad int, circ bool) (convGeom, error) {
+	g := convGeom{n: n, cin: cin, h: h, w: w, cout: cout, k: k, pad: pad, circ: circ,
+		oh: h + 2*pad - k + 1, ow: w + 2*pad - k + 1}
+	switch {
+	case k < 1 || pad < 0:
+		return g, fmt.Errorf("bad kernel %d or padding %d", k, pad)
+	case g.oh < 1 || g.ow < 1:
+		return g, fmt.Errorf("kernel %d with padding %d does not fit a %dx%d input", k, pad, h, w)
+	case circ && (k%2 == 0 || 2*pad != k-1):
+		return g, fmt.Errorf("circular padding needs an odd kernel and same padding (got kernel %d, padding %d)", k, pad)
+	}
+	return g, nil
+}
+
+func (g convGeom) kc() int { return g.cin * g.k * g.k }
+
+// colTarget is the number of output pixels per GEMM: large enough for OpenBLAS to run near its
+// peak, small enough that a chunk of im2col columns stays in the L2 cache.
+const colTarget = 1024
+
+// chunk is a block of output pixels: images [b0,b1), rows [r0,r1) of each.
+type chunk struct{ b0, b1, r0, r1 int }
+
+func (c chunk) cols(ow int) int { return (c.b1 - c.b0) * (c.r1 - c.r0) * ow }
+
+// chunks returns how many chunks the output splits into and the i-th chunk's extent.
+func (g convGeom) chunks() (int, func(i int) chunk) {
+	plane := g.oh * g.ow
+	if plane >= colTarget {
+		rows := colTarget / g.ow
+		if rows < 1 {
+			rows = 1
+		}
+		per := (g.oh + rows - 1) / rows
+		return g.n * per, func(i int) chunk {
+			b, r0 := i/per, (i%per)*rows
+			return chunk{b, b + 1, r0, min(r0+rows, g.oh)}
+		}
+	}
+	// small images: several per chunk, but at least Lanes chunks so both cores get work
+	imgs := max(1, min(colTarget/plane, g.n/Lanes))
+	return (g.n + imgs - 1) / imgs, func(i int) chunk {
+		return chunk{i * imgs, min((i+1)*imgs, g.n), 0, g.oh}
+	}
+}
+
+// im2col writes the receptive fields of chunk c of x into cols, a [Cin*K*K][c.cols] matrix.
+func (g convGeom) im2col(x []float32, c chunk, cols []float32) {
+	nc := c.cols(g.ow)
+	nr := c.r1 - c.r0
+	k, p, w := g.k, g.pad, g.w
+	for b := c.b0; b < c.b1; b++ {
+		for ci := 0; ci < g.cin; ci++ {
+			plane := x[(b*g.cin+ci)*g.h*w : (b*g.cin+ci+1)*g.h*w]
+			for ky := 0; ky < k; ky++ {
+				for kx := 0; kx < k; kx++ {
+					row := cols[((ci*k+ky)*k+kx)*nc+(b-c.b0)*nr*g.ow:]
+					// output columns whose source column ix = ox-p+kx lies inside the image
+					lo, hi := max(0, p-kx), min(g.ow, w+p-kx)
+					for r := c.r0; r < c.r1; r++ {
+						dst := row[(r-c.r0)*g.ow : (r-c.r0+1)*g.ow]
+						iy := r - p + ky
+						if iy < 0 || iy >= g.h {
+							if !g.circ {
+								clear(dst)
+								continue
+							}
+							iy = mod(iy, g.h)
+						}
+						src := plane[iy*w : iy*w+w]
+						if lo < hi {
+							copy(dst[lo:hi], src[lo-p+kx:hi-p+kx])
+						}
+						for ox := 0; ox < min(lo, g.ow); ox++ {
+							if g.circ {
+								dst[ox] = src[mod(ox-p+kx, w)]
+							} else {
+								dst[ox] = 0
+							}
+						}
+						for ox := max(hi, 0); ox < g.ow; ox++ {
+							if g.circ {
+								dst[ox] = src[mod(ox-p+kx, w)]
+							} else {
+								dst[ox] = 0
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func mod(a, m int) int {
+	a %= m
+	if a < 0 {
+		a += m
+	}
+	return a
+}
+
+// convForward computes y = act(scale * W (*) x + bias) for all images; wmat is [Cout][Cin*K*K].
+func convForward(p *Pool, g convGeom, x, wmat []float32, scale float32, bias []float32, act bool, y []float32) {
+	n, at := g.chunks()
+	kc := g.kc()
+	plane := g.oh * g.ow
+	p.Parallel(n, n, func(wk, _, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			c := at(i)
+			nc := c.cols(g.ow)
+			cols := p.Scratch(wk, 0, kc*nc)
+			tmp := p.Scratch(wk, 1, g.cout*nc)
+			g.im2col(x, c, cols)
+			sgemm(false, false, g.cout, nc, kc, scale, wmat, kc, cols, nc, 0, tmp, nc)
+			seg := (c.r1 - c.r0) * g.ow
+			for co := 0; co < g.cout; co++ {
+				var bv float32
+				if bias != nil {
+					bv = bias[co]
+				}
+				for b := c.b0; b < c.b1; b++ {
+					src := tmp[co*nc+(b-c.b0)*seg : co*nc+(b-c.b0+1)*seg]
+					dst := y[(b*g.cout+co)*plane+c.r0*g.ow:]
+					dst = dst[:len(src)]
+					if act {
+						for j, v := range src {
+							v += bv
+							if v < 0 {
+								v *= Slope
+							}
+							dst[j] = v
+						}
+					} else {
+						for j, v := range src {
+							dst[j] = v + bv
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// convWeightGrad computes dw = scale * sum over pixels of gy (x) im2col(x), dw shaped [Cout][Cin*K*K].
+// partials holds Lanes scratch accumulators of len(dw) each.
+func convWeightGrad(p *Pool, g convGeom, x, gy []float32, scale float32, dw []float32, partials [][]float32) {
+	n, at := g.chunks()
+	kc := g.kc()
+	plane := g.oh * g.ow
+	for _, part := range partials {
+		clear(part)
+	}
+	p.Parallel(n, Lanes, func(wk, lane, lo, hi int) {
+		acc := partials[lane]
+		for i := lo; i < hi; i++ {
+			c := at(i)
+			nc := c.cols(g.ow)
+			cols := p.Scratch(wk, 0, kc*nc)
+			gt := p.Scratch(wk, 1, g.cout*nc)
+			g.im2col(x, c, cols)
+			seg := (c.r1 - c.r0) * g.ow
+			for co := 0; co < g.cout; co++ {
+				for b := c.b0; b < c.b1; b++ {
+					copy(gt[co*nc+(b-c.b0)*seg:co*nc+(b-c.b0+1)*seg], gy[(b*g.cout+co)*plane+c.r0*g.ow:])
+				}
+			}
+			sgemm(false, true, g.cout, kc, nc, scale, gt, nc, cols, nc, 1, acc, kc)
+		}
+	})
+	copy(dw, partials[0])
+	for _, part := range partials[1:] {
+		for j, v := range part {
+			dw[j] += v
+		}
+	}
+}
+
+// flipKernel writes the adjoint kernel: wt[ci][co][ky][kx] = w[co][ci][K-1-ky][K-1-kx].
+func flipKernel(w []float32, cout, cin, k int, wt []float32) {
+	kk := k * k
+	for co := 0; co < cout; co++ {
+		for ci := 0; ci < cin; ci++ {
+			src := w[(co*cin+ci)*kk : (co*cin+ci+1)*kk]
+			dst := wt[(ci*cout+co)*kk : (ci*cout+co+1)*kk]
+			for j := 0; j < kk; j++ {
+				dst[j] = src[kk-1-j]
+			}
+		}
+	}
+}
+
+// convKind distinguishes the three members of the convolution family. They are closed under
+// differentiation: each one's derivatives are members of the family.
+type convKind int
+
+const (
+	convFwd    convKind = iota // (x, W[, b]) -> y
+	convData                   // (gy, W) -> gx, the adjoint in x
+	convWeight                 // (x, gy) -> gW, the adjoint in W
+)
+
+type convCfg struct {
+	kind  convKind
+	k     int
+	pad   int
+	circ  bool
+	scale float32
+	bias  bool // convFwd only
+	act   bool // convFwd only
+}
+
+func (c convCfg) name() string {
+	kinds := [...]string{"Conv", "ConvData", "ConvWeight"}
+	pad := "zero"
+	if c.circ {
+		pad = "circ"
+	}
+	return fmt.Sprintf("%s{k=%d,pad=%d,%s,scale=%g,bias=%t,lrelu=%t}", kinds[c.kind], c.k, c.pad, pad, c.scale, c.bias, c.act)
+}
+
+// Conv applies a convolution with equalized learning rate. w is [Cout, Cin, K, K], bias is nil or
+// [Cout].
+func (b *Builder) Conv(x, w, bias *Node, s ConvSpec) *Node {
+	if b.err != nil {
+		return nil
+	}
+	ws := w.Shape()
+	if len(ws) != 4 || ws[2] != ws[3] {
+		b.fail(fmt.Errorf("Conv: weight shape %v is not [Cout, Cin, K, K]", ws))
+		return nil
+	}
+	cfg := convCfg{kind: convFwd, k: ws[2], pad: s.Pad, circ: s.Circular,
+		scale: EqualizedScale(s.Gain, ws[1]*ws[2]*ws[3]), bias: bias != nil, act: s.LeakyReLU}
+	in := []*Node{x, w}
+	if bias != nil {
+		in = append(in, bias)
+	}
+	return b.add(apply(b.arena, b.pool, convDef(cfg), in...))
+}
+
+// Dense is a fully connected layer with equalized learning rate: x [N, C, H, W] is flattened and
+// w is [Cout, C, H, W]; the result is [N, Cout, 1, 1].
+func (b *Builder) Dense(x, w, bias *Node, gain float32, leakyReLU bool) *Node {
+	if b.err != nil {
+		return nil
+	}
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || xs[2] != ws[2] || xs[3] != ws[3] || xs[2] != xs[3] {
+		b.fail(fmt.Errorf("Dense: input %v and weight %v do not match", xs, ws))
+		return nil
+	}
+	return b.Conv(x, w, bias, ConvSpec{Gain: gain, LeakyReLU: leakyReLU})
+}
+
+func convDef(c convCfg) *opDef {
+	d := &opDef{name: c.name()}
+	switch c.kind {
+	case convFwd:
+		d.arity, d.typ, d.diffWRT = 2, fn(t4, t4, t4), []bool{true, true}
+		if c.bias {
+			d.arity, d.typ, d.diffWRT = 3, fn(t4, t4, t1, t4), []bool{true, true, true}
+		}
+	default:
+		d.arity, d.typ, d.diffWRT = 2, fn(t4, t4, t4), []bool{true, true}
+	}
+	d.shape = func(in []tensor.Shape) (tensor.Shape, error) {
+		g, err := c.geom(in[0], in[1])
+		if err != nil {
+			return nil, err
+		}
+		switch c.kind {
+		case convFwd:
+			if c.bias && (len(in[2]) != 1 || in[2][0] != g.cout) {
+				return nil, fmt.Errorf("bias shape %v, want [%d]", in[2], g.cout)
+			}
+			return tensor.Shape{g.n, g.cout, g.oh, g.ow}, nil
+		case convData:
+			return tensor.Shape{g.n, g.cin, g.h, g.w}, nil
+		default:
+			return tensor.Shape{g.cout, g.cin, g.k, g.k}, nil
+		}
+	}
+	var wt, partials []float32 // op-owned scratch: flipped kernel, lane partials
+	d.exec = func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
+		a, err := data(in[0])
+		if err != nil {
+			return nil, err
+		}
+		bb, err := data(in[1])
+		if err != nil {
+			return nil, err
+		}
+		g, err := c.geom(in[0].Shape(), in[1].Shape())
+		if err != nil {
+			return nil, err
+		}
+		y := out.Data().([]float32)
+		switch c.kind {
+		case convFwd:
+			var bias []float32
+			if c.bias {
+				if bias, err = data(in[2]); err != nil {
+					return nil, err
+				}
+			}
+			convForward(o.pool, g, a, bb, c.scale, bias, c.act, y)
+		case convData:
+			// gx = adjoint conv: the flipped, transposed kernel with the complementary padding
+			if len(wt) != len(bb) {
+				wt = make([]float32, len(bb))
+			}
+			flipKernel(bb, g.cout, g.cin, g.k, wt)
+			ga := convGeom{n: g.n, cin: g.cout, h: g.oh, w: g.ow, cout: g.cin, k: g.k, pad: g.k - 1 - g.pad, circ: g.circ, oh: g.h, ow: g.w}
+			convForward(o.pool, ga, a, wt, c.scale, nil, false, y)
+		case convWeight:
+			if len(partials) != Lanes*len(y) {
+				partials = make([]float32, Lanes*len(y))
+			}
+			parts := make([][]float32, Lanes)
+			for l := range parts {
+				parts[l] = partials[l*len(y) : (l+1)*len(y)]
+			}
+			convWeightGrad(o.pool, g, a, bb, c.scale, y, parts)
+		}
+		return nil, nil
+	}
+	d.diff = func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
+		plain := c
+		plain.kind, plain.bias, plain.act = convFwd, false, false
+		data, weight := c, c
+		data.kind, data.bias, data.act = convData, false, false
+		weight.kind, weight.bias, weight.act = convWeight, false, false
+		switch c.kind {
+		case convFwd:
+			gy := grad
+			if c.act {
+				var err error
+				if gy, err = o.apply(lreluGradDef(), out, grad); err != nil {
+					return nil, err
+				}
+			}
+			gx, err := o.apply(convDef(data), gy, in[1])
+			if err != nil {
+				return nil, err
+			}
+			gw, err := o.apply(convDef(weight), in[0], gy)
+			if err != nil {
+				return nil, err
+			}
+			if !c.bias {
+				return []*Node{gx, gw}, nil
+			}
+			gb, err := o.apply(biasGradDef(), gy)
+			if err != nil {
+				return nil, err
+			}
+			return []*Node{gx, gw, gb}, nil
+		case convData: // y = A_W^T gy: d/dgy <y,h> = A_W h ; d/dW <y,h> = ConvWeight(h, gy)
+			ggy, err := o.apply(convDef(plain), grad, in[1])
+			if err != nil {
+				return nil, err
+			}
+			gw, err := o.apply(convDef(weight), grad, in[0])
+			if err != nil {
+				return nil, err
+			}
+			return []*Node{ggy, gw}, nil
+		default: // y = dW(x, gy): d/dx <y,H> = ConvData(gy, H) ; d/dgy <y,H> = Conv(x, H)
+			gx, err := o.apply(convDef(data), in[1], grad)
+			if err != nil {
+				return nil, err
+			}
+			ggy, err := o.apply(convDef(plain), in[0], grad)
+			if err != nil {
+				return nil, err
+			}
+			return []*Node{gx, ggy}, nil
+		}
+	}
+	return d
+}
+
+// geom derives the geometry from the two tensor inputs of any member of the family.
+func (c convCfg) geom(a, b tensor.Shape) (convGeom, error) {
+	switch c.kind {
+	case convFwd: // (x, W)
+		n, cin, h, w, err := dims4(a)
+		if err != nil {
+			return convGeom{}, err
+		}
+		if len(b) != 4 || b[1] != cin || b[2] != c.k || b[3] != c.k {
+			return convGeom{}, fmt.Errorf("weight shape %v does not fit input %v", b, a)
+		}
+		return newConvGeom(n, cin, h, w, b[0], c.k, c.pad, c.circ)
+	case convData: // (gy, W): geometry of the forward conv that produced gy
+		n, cout, oh, ow, err := dims4(a)
+		if err != nil {
+			return convGeom{}, err
+		}
+		if len(b) != 4 || b[0] != cout || b[2] != c.k || b[3] != c.k {
+			return convGeom{}, fmt.Errorf("weight shape %v does not fit gradient %v", b, a)
+		}
+		h, w := oh-2*c.pad+c.k-1, ow-2*c.pad+c.k-1
+		return newConvGeom(n, b[1], h, w, cout, c.k, c.pad, c.circ)
+	default: // (x, gy)
+		n, cin, h, w, err := dims4(a)
+		if err != nil {
+			return convGeom{}, err
+		}
+		g, err := newConvGeom(n, cin, h, w, 0, c.k, c.pad, c.circ)
+		if err != nil {
+			return g, err
+		}
+		if len(b) != 4 || b[0] != n || b[2] != g.oh || b[3] != g.ow {
+			return g, fmt.Errorf("gradient shape %v does not fit input %v", b, a)
+		}
+		g.cout = b[1]
+		return g, nil
+	}
+}
+
+// biasGradDef sums a gradient over batch and pixels: [N, C, H, W] -> [C].
+func biasGradDef() *opDef {
+	return &opDef{name: "BiasGrad", arity: 1, typ: fn(t4, t1), diffWRT: []bool{true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			_, c, _, _, err := dims4(in[0])
+			return tensor.Shape{c}, err
+		},
+		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
+			g, err := data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			n, c, h, w, _ := dims4(in[0].Shape())
+			y := out.Data().([]float32)
+			plane := h * w
+			o.pool.Parallel(c, c, func(_, _, lo, hi int) {
+				for ch := lo; ch < hi; ch++ {
+					var s float32
+					for b := 0; b < n; b++ {
+						for _, v := range g[(b*c+ch)*plane : (b*c+ch+1)*plane] {
+							s += v
+						}
+					}
+					y[ch] = s
+				}
+			})
+			return nil, nil
+		},
+		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
+			gb, err := o.apply(biasBroadcastDef(in[0].Shape()), grad)
+			return []*Node{gb}, err
+		},
+	}
+}
+
+// biasBroadcastDef spreads a per-channel vector over [N, C, H, W] (the adjoint of BiasGrad).
+func biasBroadcastDef(shape tensor.Shape) *opDef {
+	shape = shape.Clone()
+	return &opDef{name: fmt.Sprintf("BiasBroadcast%v", shape), arity: 1, typ: fn(t1, t4), diffWRT: []bool{true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			if len(in[0]) != 1 || in[0][0] != shape[1] {
+				return nil, fmt.Errorf("vector %v does not fit %v", in[0], shape)
+			}
+			return shape.Clone(), nil
+		},
+		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
+			v, err := data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			y := out.Data().([]float32)
+			plane := shape[2] * shape[3]
+			for i := 0; i < shape[0]*shape[1]; i++ {
+				val := v[i%shape[1]]
+				for j := range y[i*plane : (i+1)*plane] {
+					y[i*plane+j] = val
+				}
+			}
+			return nil, nil
+		},
+		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
+			g, err := o.apply(biasGradDef(), grad)
+			return []*Node{g}, err
+		},
+	}
+}

@@ -1,0 +1,190 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Mean returns the mean of all elements of x as a scalar node.
+func (b *Builder) Mean(x *Node) *Node {
+	if b.err != nil {
+		return nil
+	}
+	return b.do(scaledSumDef(1/float32(x.Shape().TotalSize())), x)
+}
+
+// MeanSquare returns the mean of the squares of all elements of x as a scalar node.
+func (b *Builder) MeanSquare(x *Node) *Node {
+	if b.err != nil {
+		return nil
+	}
+	return b.do(scaledSumSqDef(1/float32(x.Shape().TotalSize())), x)
+}
+
+// scaledSumDef: x -> k * sum(x). Its adjoint is fillDef.
+func scaledSumDef(k float32) *opDef {
+	return &opDef{name: fmt.Sprintf("ScaledSum{%g}", k), arity: 1, typ: fn(t4, scalar), diffWRT: []bool{true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.ScalarShape(), nil },
+		exec: func(o *op, _ *tensor.Dense, in []G.Value) (G.Value, error) {
+			x, err := data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			var s float64
+			for _, v := range x {
+				s += float64(v)
+			}
+			return G.NewF32(float32(s) * k), nil
+		},
+		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
+			g, err := o.apply(fillDef(in[0].Shape(), k), grad)
+			return []*Node{g}, err
+		},
+	}
+}
+
+// fillDef: scalar s -> a tensor of the given shape filled with k*s.
+func fillDef(shape tensor.Shape, k float32) *opDef {
+	shape = shape.Clone()
+	return &opDef{name: fmt.Sprintf("Fill%v{%g}", shape, k), arity: 1, typ: fn(scalar, t4), diffWRT: []bool{true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
+		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
+			s, err := scalarOf(in[0])
+			if err != nil {
+				return nil, err
+			}
+			fill(out.Data().([]float32), k*s)
+			return nil, nil
+		},
+		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
+			g, err := o.apply(scaledSumDef(k), grad)
+			return []*Node{g}, err
+		},
+	}
+}
+
+// scaledSumSqDef: x -> k * sum(x^2); derivative 2k*s*x.
+func scaledSumSqDef(k float32) *opDef {
+	return &opDef{name: fmt.Sprintf("ScaledSumSq{%g}", k), arity: 1, typ: fn(t4, scalar), diffWRT: []bool{true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.ScalarShape(), nil },
+		exec: func(o *op, _ *tensor.Dense, in []G.Value) (G.Value, error) {
+			x, err := data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			var s float64
+			for _, v := range x {
+				s += float64(v) * float64(v)
+			}
+			return G.NewF32(float32(s) * k), nil
+		},
+		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
+			g, err := o.apply(scaleByScalarDef(2*k), in[0], grad)
+			return []*Node{g}, err
+		},
+	}
+}
+
+// scaleByScalarDef: (x, s) -> k*s*x.
+func scaleByScalarDef(k float32) *opDef {
+	return &opDef{name: fmt.Sprintf("ScaleByScalar{%g}", k), arity: 2, typ: fn(t4, scalar, t4), diffWRT: []bool{true, true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
+		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
+			x, err := data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			s, err := scalarOf(in[1])
+			if err != nil {
+				return nil, err
+			}
+			y := out.Data().([]float32)
+			for i, v := range x {
+				y[i] = k * s * v
+			}
+			return nil, nil
+		},
+	}
+}
+
+// GradPenalty returns mean over samples of (||g_i|| - 1)^2, the WGAN-GP penalty on the critic's
+// input gradient g [N, C, H, W] (without the lambda factor).
+func (b *Builder) GradPenalty(g *Node) *Node { return b.do(gradPenaltyDef(), g) }
+
+const normEps = 1e-12
+
+// sampleNorms returns ||g_i|| for each sample.
+func sampleNorms(g []float32, n int) []float64 {
+	d := len(g) / n
+	norms := make([]float64, n)
+	for i := range norms {
+		var s float64
+		for _, v := range g[i*d : (i+1)*d] {
+			s += float64(v) * float64(v)
+		}
+		norms[i] = math.Sqrt(s)
+	}
+	return norms
+}
+
+func gradPenaltyDef() *opDef {
+	return &opDef{name: "GradPenalty", arity: 1, typ: fn(t4, scalar), diffWRT: []bool{true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.ScalarShape(), nil },
+		exec: func(o *op, _ *tensor.Dense, in []G.Value) (G.Value, error) {
+			g, err := data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			n := in[0].Shape()[0]
+			var s float64
+			for _, nr := range sampleNorms(g, n) {
+				s += (nr - 1) * (nr - 1)
+			}
+			return G.NewF32(float32(s / float64(n))), nil
+		},
+		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
+			g, err := o.apply(gradPenaltyGradDef(), in[0], grad)
+			return []*Node{g}, err
+		},
+	}
+}
+
+// gradPenaltyGradDef: (g, s) -> s * (2/N) * (||g_i|| - 1)/||g_i|| * g_i.
+func gradPenaltyGradDef() *opDef {
+	return &opDef{name: "GradPenaltyGrad", arity: 2, typ: fn(t4, scalar, t4), diffWRT: []bool{true, true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
+		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
+			g, err := data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			s, err := scalarOf(in[1])
+			if err != nil {
+				return nil, err
+			}
+			n := in[0].Shape()[0]
+			d := len(g) / n
+			y := out.Data().([]float32)
+			for i, nr := range sampleNorms(g, n) {
+				k := float32(float64(s) * 2 / float64(n) * (nr - 1) / (nr + normEps))
+				for j := i * d; j < (i+1)*d; j++ {
+					y[j] = k * g[j]
+				}
+			}
+			return nil, nil
+		},
+	}
+}
+
+// SampleNorms returns the L2 norm of each sample of an [N, ...] value (for logging the critic's
+// gradient norms after a run).
+func SampleNorms(v G.Value) ([]float64, error) {
+	g, err := data(v)
+	if err != nil {
+		return nil, err
+	}
+	return sampleNorms(g, v.Shape()[0]), nil
+}

@@ -1,0 +1,119 @@
+package ops
+
+import (
+	"runtime"
+	"sync"
+	"syscall"
+)
+
+// Lanes is the fixed number of partial accumulators used by reductions (weight and bias
+// gradients). Each lane sums a fixed contiguous range of items in order, and the lanes are
+// added in order, so results are bit-identical whatever the number of workers.
+const Lanes = 4
+
+// Pool runs data-parallel kernels on a fixed set of worker goroutines, each locked to its own OS
+// thread (so its scheduling priority can be lowered) and owning a scratch buffer that kernels reuse
+// across calls. One job runs at a time; kernels must not call Parallel recursively.
+type Pool struct {
+	mu      sync.Mutex
+	work    []chan func(worker int)
+	done    chan struct{}
+	scratch [][scratchSlots][]float32
+}
+
+const scratchSlots = 4
+
+// NewPool starts a pool of n workers (n < 1 means one per CPU).
+func NewPool(n int) *Pool {
+	if n < 1 {
+		n = runtime.NumCPU()
+	}
+	p := &Pool{work: make([]chan func(int), n), done: make(chan struct{}, n), scratch: make([][scratchSlots][]float32, n)}
+	for w := range p.work {
+		p.work[w] = make(chan func(int))
+		go p.loop(w)
+	}
+	return p
+}
+
+func (p *Pool) loop(w int) {
+	runtime.LockOSThread()
+	for fn := range p.work[w] {
+		fn(w)
+		p.done <- struct{}{}
+	}
+}
+
+// Workers reports the number of worker goroutines.
+func (p *Pool) Workers() int { return len(p.work) }
+
+var defaultPool = NewPool(0)
+
+// DefaultPool is the pool every op uses.
+func DefaultPool() *Pool { return defaultPool }
+
+// SetNice sets the scheduling niceness (0..19) of the pool's worker threads, so that training
+// yields the CPU to an interactive UI on the same machine. It returns the first error met.
+func (p *Pool) SetNice(nice int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	errs := make([]error, len(p.work))
+	for w := range p.work {
+		w := w
+		p.work[w] <- func(int) { errs[w] = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), nice) }
+	}
+	for range p.work {
+		<-p.done
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Parallel splits [0,n) into parts contiguous ranges (part j gets [j*n/parts, (j+1)*n/parts)) and
+// runs fn(worker, part, lo, hi) for each non-empty one; part j runs on worker j % Workers(). It
+// returns when all parts are done.
+func (p *Pool) Parallel(n, parts int, fn func(worker, part, lo, hi int)) {
+	if parts > n {
+		parts = n
+	}
+	if parts < 1 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	nw := len(p.work)
+	if parts == 1 || nw == 1 {
+		for j := 0; j < parts; j++ {
+			fn(0, j, j*n/parts, (j+1)*n/parts)
+		}
+		return
+	}
+	used := nw
+	if parts < nw {
+		used = parts
+	}
+	for w := 0; w < used; w++ {
+		w := w
+		p.work[w] <- func(int) {
+			for j := w; j < parts; j += nw {
+				fn(w, j, j*n/parts, (j+1)*n/parts)
+			}
+		}
+	}
+	for w := 0; w < used; w++ {
+		<-p.done
+	}
+}
+
+// Scratch returns worker w's scratch buffer number slot (0..3) with at least n elements. Only
+// valid inside a Parallel callback running on worker w; the contents are undefined.
+func (p *Pool) Scratch(w, slot, n int) []float32 {
+	if cap(p.scratch[w][slot]) < n {
+		p.scratch[w][slot] = make([]float32, n)
+	}
+	return p.scratch[w][slot][:n]
+}
