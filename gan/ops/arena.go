@@ -60,8 +60,12 @@ func (a *Arena) Plan(g *G.ExprGraph, keep ...*G.Node) {
 	for _, k := range keep {
 		kept[k] = true
 	}
+	in := map[*G.Node]bool{} // g may be a subgraph, whose edges still reach pruned nodes
+	for _, n := range g.AllNodes() {
+		in[n] = true
+	}
 	for n, s := range a.slots {
-		if !g.Has(n.ID()) {
+		if !in[n] {
 			continue
 		}
 		s.planned, s.uses = true, 0
@@ -72,12 +76,15 @@ func (a *Arena) Plan(g *G.ExprGraph, keep ...*G.Node) {
 		parents := g.To(n.ID())
 		for parents.Next() {
 			p := parents.Node().(*G.Node)
-			in, ok := p.Op().(interface{ inputs() []*G.Node })
-			if !ok || in.inputs() == nil {
+			if !in[p] {
+				continue
+			}
+			op, ok := p.Op().(interface{ inputs() []*G.Node })
+			if !ok || op.inputs() == nil {
 				pinned = true // a foreign op reads it: we cannot know when it is done
 				break
 			}
-			for _, c := range in.inputs() {
+			for _, c := range op.inputs() {
 				if c == n {
 					s.uses++
 				}

@@ -289,7 +289,7 @@ func (b *Builder) Dense(x, w, bias *Node, gain float32, leakyReLU bool) *Node {
 }
 
 func convDef(c convCfg) *opDef {
-	d := &opDef{name: c.name()}
+	d := &opDef{name: c.name(), cfg: c}
 	switch c.kind {
 	case convFwd:
 		d.arity, d.typ, d.diffWRT = 2, fn(t4, t4, t4), []bool{true, true}

@@ -251,6 +251,8 @@ func TestGradients(t *testing.T) {
 		{name: "mean", inputs: []*tensor.Dense{rt(3, 2, 2, 2)}, build: func(b *Builder, in []*Node) *Node { return b.Mean(in[0]) }},
 		{name: "mean square", inputs: []*tensor.Dense{rt(3, 2, 2, 2)}, build: func(b *Builder, in []*Node) *Node { return b.MeanSquare(in[0]) }},
 		{name: "grad penalty", inputs: []*tensor.Dense{rt(3, 2, 2, 2)}, build: func(b *Builder, in []*Node) *Node { return b.GradPenalty(in[0]) }},
+		{name: "weighted sum", inputs: []*tensor.Dense{rt(4, 1, 1, 1), rt(4, 1, 1, 1)}, diff: []bool{true, false}, build: func(b *Builder, in []*Node) *Node { return b.WeightedSum(in[0], in[1]) }},
+		{name: "weighted sum of squares", inputs: []*tensor.Dense{rt(4, 1, 1, 1), rt(4, 1, 1, 1)}, diff: []bool{true, false}, build: func(b *Builder, in []*Node) *Node { return b.WeightedSumSquares(in[0], in[1]) }},
 		{name: "add", inputs: []*tensor.Dense{rt(2, 2, 3, 3), rt(2, 2, 3, 3), rt(2, 2, 3, 3)}, build: func(b *Builder, in []*Node) *Node { return b.Add(in...) }},
 	}
 	for _, c := range cases {

@@ -16,6 +16,9 @@ func (b *Builder) Mean(x *Node) *Node {
 	return b.do(scaledSumDef(1/float32(x.Shape().TotalSize())), x)
 }
 
+// Sum returns the sum of all elements of x as a scalar node.
+func (b *Builder) Sum(x *Node) *Node { return b.do(scaledSumDef(1), x) }
+
 // MeanSquare returns the mean of the squares of all elements of x as a scalar node.
 func (b *Builder) MeanSquare(x *Node) *Node {
 	if b.err != nil {
@@ -187,4 +190,75 @@ func SampleNorms(v G.Value) ([]float64, error) {
 		return nil, err
 	}
 	return sampleNorms(g, v.Shape()[0]), nil
+}
+
+// WeightedSum returns sum(w*x) as a scalar node; w is a constant weight tensor of x's shape (for
+// example -1/N on real samples and +1/N on fake ones gives the Wasserstein critic loss).
+func (b *Builder) WeightedSum(x, w *Node) *Node { return b.do(weightedSumDef(false), x, w) }
+
+// WeightedSumSquares returns sum(w*x^2) as a scalar node, w a constant weight tensor.
+func (b *Builder) WeightedSumSquares(x, w *Node) *Node { return b.do(weightedSumDef(true), x, w) }
+
+func weightedSumDef(square bool) *opDef {
+	return &opDef{name: fmt.Sprintf("WeightedSum{square=%t}", square), arity: 2, typ: fn(t4, t4, scalar), diffWRT: []bool{true, false},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			if !in[0].Eq(in[1]) {
+				return nil, fmt.Errorf("weights %v do not match %v", in[1], in[0])
+			}
+			return tensor.ScalarShape(), nil
+		},
+		exec: func(o *op, _ *tensor.Dense, in []G.Value) (G.Value, error) {
+			x, err := data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			w, err := data(in[1])
+			if err != nil {
+				return nil, err
+			}
+			var s float64
+			for i, v := range x {
+				if square {
+					s += float64(w[i]) * float64(v) * float64(v)
+				} else {
+					s += float64(w[i]) * float64(v)
+				}
+			}
+			return G.NewF32(float32(s)), nil
+		},
+		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
+			if !square { // d/dx = s*w
+				g, err := o.apply(scaleByScalarDef(1), in[1], grad)
+				return []*Node{g, nil}, err
+			}
+			g, err := o.apply(weightedGradDef(), in[0], in[1], grad) // d/dx = 2*s*w*x
+			return []*Node{g, nil}, err
+		},
+	}
+}
+
+// weightedGradDef: (x, w, s) -> 2*s*w*x.
+func weightedGradDef() *opDef {
+	return &opDef{name: "WeightedSquareGrad", arity: 3, typ: fn(t4, t4, scalar, t4), diffWRT: []bool{true, false, true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
+		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
+			x, err := data(in[0])
+			if err != nil {
+				return nil, err
+			}
+			w, err := data(in[1])
+			if err != nil {
+				return nil, err
+			}
+			s, err := scalarOf(in[2])
+			if err != nil {
+				return nil, err
+			}
+			y := out.Data().([]float32)
+			for i, v := range x {
+				y[i] = 2 * s * w[i] * v
+			}
+			return nil, nil
+		},
+	}
 }

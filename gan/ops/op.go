@@ -39,6 +39,7 @@ type op struct {
 }
 
 type opDef struct {
+	cfg     any    // the op's configuration, for introspection (FLOP counts)
 	name    string // with all parameters: it is the op's identity for hashing
 	arity   int
 	typ     []hm.Type // input types then the output type

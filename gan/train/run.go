@@ -1,0 +1,385 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"tessera/gan/model"
+	"tessera/gan/synth"
+)
+
+// Run directory layout:
+//
+//	checkpoint.tsr   the latest checkpoint (see WriteCheckpoint for the format)
+//	config.json      the run's configuration, for people and other tools
+//	metrics.jsonl    one JSON object per log interval (see Metrics)
+//	samples/         sample grids from fixed latents: <images seen, 9 digits>-<res>px.png
+//	samples/latest.png
+const (
+	CheckpointFile = "checkpoint.tsr"
+	ConfigFile     = "config.json"
+	MetricsFile    = "metrics.jsonl"
+	SamplesDir     = "samples"
+)
+
+// Metrics is one line of metrics.jsonl.
+type Metrics struct {
+	Time       time.Time `json:"time"`
+	Elapsed    float64   `json:"elapsed_s"` // training time
+	Images     int64     `json:"images"`    // real images shown to the critic
+	Iter       int64     `json:"iter"`
+	Stage      int       `json:"stage"`
+	Res        int       `json:"res"`
+	Alpha      float64   `json:"alpha"`
+	LossD      float64   `json:"loss_d"`
+	LossG      float64   `json:"loss_g"`
+	WDist      float64   `json:"wdist"` // critic's Wasserstein estimate
+	GP         float64   `json:"gp"`
+	Drift      float64   `json:"drift"`
+	ImagesPerS float64   `json:"images_per_s"`
+	GFLOPPerS  float64   `json:"gflop_per_s"`
+	SWD        []float64 `json:"ms_swd,omitempty"` // per level, finest first, then the average (x1e3)
+	SWDRes     []int     `json:"ms_swd_res,omitempty"`
+	Note       string    `json:"note,omitempty"`
+}
+
+// Status is a snapshot of a run for progress displays.
+type Status struct {
+	Phase      Phase
+	Images     int64
+	Iter       int64
+	Total      int64 // images of the schedule (0: open-ended)
+	Elapsed    time.Duration
+	ImagesPerS float64
+	GFLOPPerS  float64
+	ETA        time.Duration // to the end of the schedule (or of the last stage's stabilisation)
+	Last       Metrics       // the latest metrics line with losses
+	LastSWD    Metrics       // the latest metrics line with MS-SWD
+}
+
+// Event is something a run reports while it trains.
+type Event struct {
+	Kind    EventKind
+	Status  Status
+	Grid    image.Image // EventSample: the sample grid
+	Message string      // EventLog, EventError
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	EventProgress   EventKind = iota // an iteration finished
+	EventSample                      // a new sample grid
+	EventCheckpoint                  // a checkpoint was written
+	EventMetrics                     // a metrics line (possibly with MS-SWD) was written
+	EventStage                       // a new phase (resolution or fade) started
+	EventLog                         // a message for the user
+)
+
+// Evaluator computes MS-SWD of generated images against real crops. It returns the per-level
+// values (finest first), their resolutions and the average.
+type Evaluator func(ctx context.Context, t *Trainer, gen *synth.Generator) (levels []float64, res []int, avg float64, err error)
+
+// RunOptions configures Runner.
+type RunOptions struct {
+	Dir             string
+	CheckpointEvery time.Duration // default 5 minutes
+	SampleEvery     int64         // images between sample grids (default 2000)
+	LogEvery        int           // iterations between metrics lines (default 10)
+	EvalEvery       int64         // images between MS-SWD evaluations (0: only at the end of stages)
+	MaxDuration     time.Duration // stop (with a checkpoint) after this much training time; 0: no limit
+	Evaluate        Evaluator     // nil: no MS-SWD
+	OnEvent         func(Event)   // called on the training goroutine; must not block for long
+}
+
+// Runner drives a Trainer: it steps it, writes checkpoints, samples and metrics into the run
+// directory, and reports progress.
+type Runner struct {
+	T       *Trainer
+	opt     RunOptions
+	elapsed time.Duration // training time before this session
+	metrics *os.File
+	fixed   model.Latent // the sample grid's latents
+	window  []StepResult
+	lastCkp time.Time
+	last    Metrics // the latest loss line
+	lastSWD Metrics // the latest evaluation line
+}
+
+// NewRunner prepares a run directory for t. elapsed is the training time of earlier sessions
+// (from the checkpoint when resuming).
+func NewRunner(t *Trainer, opt RunOptions, elapsed time.Duration) (*Runner, error) {
+	if opt.CheckpointEvery <= 0 {
+		opt.CheckpointEvery = 5 * time.Minute
+	}
+	if opt.SampleEvery <= 0 {
+		opt.SampleEvery = 2000
+	}
+	if opt.LogEvery <= 0 {
+		opt.LogEvery = 10
+	}
+	if err := os.MkdirAll(filepath.Join(opt.Dir, SamplesDir), 0o755); err != nil {
+		return nil, fmt.Errorf("run directory: %w", err)
+	}
+	cfg, _ := json.MarshalIndent(t.cfg, "", "  ")
+	if err := WriteFileAtomic(filepath.Join(opt.Dir, ConfigFile), func(w io.Writer) error {
+		_, err := w.Write(append(cfg, '\n'))
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(opt.Dir, MetricsFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("metrics log: %w", err)
+	}
+	r := &Runner{T: t, opt: opt, elapsed: elapsed, metrics: f, lastCkp: time.Now()}
+	r.fixed = model.RandomLatent(t.cfg.Model, 16, model.BaseRes, rngFor(t.cfg.Seed, streamSamples, 0))
+	return r, nil
+}
+
+// Close closes the metrics log and the trainer.
+func (r *Runner) Close() error {
+	r.T.Close()
+	return r.metrics.Close()
+}
+
+func (r *Runner) emit(e Event) {
+	if r.opt.OnEvent != nil {
+		r.opt.OnEvent(e)
+	}
+}
+
+// Elapsed is the total training time so far.
+func (r *Runner) Elapsed(session time.Duration) time.Duration { return r.elapsed + session }
+
+// Run trains until the schedule completes, ctx is cancelled or MaxDuration passes; it always
+// writes a final checkpoint. It returns nil when the schedule completed or the time ran out, and
+// ctx.Err() when cancelled (after saving).
+func (r *Runner) Run(ctx context.Context) (err error) {
+	var session time.Duration
+	lastPhase := Phase{Res: -1}
+	defer func() {
+		if serr := r.Save(session); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	sinceLog := 0
+	var acc StepResult
+	for {
+		if r.opt.MaxDuration > 0 && r.elapsed+session >= r.opt.MaxDuration {
+			r.emit(Event{Kind: EventLog, Message: "time limit reached", Status: r.status(session)})
+			return nil
+		}
+		before := r.T.Phase()
+		res, err := r.T.Step(ctx)
+		if errors.Is(err, ErrDone) {
+			r.writeSample(session)
+			r.evaluate(ctx, session, "schedule complete")
+			return nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		session += res.Duration
+		r.window = append(r.window, res)
+		if len(r.window) > 20 {
+			r.window = r.window[1:]
+		}
+		if res.Phase.Res != lastPhase.Res || res.Phase.Fading != lastPhase.Fading {
+			r.emit(Event{Kind: EventStage, Status: r.status(session)})
+			lastPhase = res.Phase
+		}
+		acc.LossD += res.LossD
+		acc.LossG += res.LossG
+		acc.WDist += res.WDist
+		acc.GP += res.GP
+		acc.Drift += res.Drift
+		sinceLog++
+		if sinceLog >= r.opt.LogEvery {
+			k := float64(sinceLog)
+			m := r.metricsLine(session)
+			m.LossD, m.LossG, m.WDist, m.GP, m.Drift = acc.LossD/k, acc.LossG/k, acc.WDist/k, acc.GP/k, acc.Drift/k
+			if err := r.writeMetrics(m); err != nil {
+				return err
+			}
+			acc, sinceLog = StepResult{}, 0
+		}
+		r.emit(Event{Kind: EventProgress, Status: r.status(session)})
+
+		n := int64(r.T.cfg.Batch * r.T.cfg.NCritic)
+		after := r.T.Phase()
+		if r.T.Images/r.opt.SampleEvery != (r.T.Images-n)/r.opt.SampleEvery || after.Stage != before.Stage {
+			r.writeSample(session)
+		}
+		stageEnded := after.Stage != before.Stage
+		if stageEnded || (r.opt.EvalEvery > 0 && r.T.Images/r.opt.EvalEvery != (r.T.Images-n)/r.opt.EvalEvery) {
+			r.evaluate(ctx, session, "")
+		}
+		if stageEnded || time.Since(r.lastCkp) >= r.opt.CheckpointEvery {
+			if err := r.Save(session); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (r *Runner) metricsLine(session time.Duration) Metrics {
+	ph := r.T.Phase()
+	st := r.status(session)
+	return Metrics{Time: time.Now().UTC(), Elapsed: (r.elapsed + session).Seconds(), Images: r.T.Images, Iter: r.T.Iter,
+		Stage: ph.Stage, Res: ph.Res, Alpha: ph.Alpha, ImagesPerS: st.ImagesPerS, GFLOPPerS: st.GFLOPPerS}
+}
+
+func (r *Runner) writeMetrics(m Metrics) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if _, err := r.metrics.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("metrics log: %w", err)
+	}
+	if len(m.SWD) > 0 {
+		r.lastSWD = m
+	} else {
+		r.last = m
+	}
+	st := r.status(time.Duration(m.Elapsed*float64(time.Second)) - r.elapsed)
+	st.Last = m
+	r.emit(Event{Kind: EventMetrics, Status: st})
+	return nil
+}
+
+// status computes speed and the time left from the recent iterations.
+func (r *Runner) status(session time.Duration) Status {
+	ph := r.T.Phase()
+	s := Status{Phase: ph, Images: r.T.Images, Iter: r.T.Iter, Total: r.T.plan.Total(), Elapsed: r.elapsed + session,
+		Last: r.last, LastSWD: r.lastSWD}
+	var dur time.Duration
+	var imgs, flops float64
+	for _, w := range r.window {
+		if w.Phase.Res != ph.Res || w.Rebuilt {
+			continue
+		}
+		dur += w.Duration
+		imgs += float64(r.T.cfg.Batch * r.T.cfg.NCritic)
+		flops += w.FLOPs
+	}
+	if dur > 0 {
+		s.ImagesPerS = imgs / dur.Seconds()
+		s.GFLOPPerS = flops / dur.Seconds() / 1e9
+		s.ETA = r.eta(s.ImagesPerS)
+	}
+	return s
+}
+
+// eta estimates the time left: the images left in each stage, at the measured speed for the
+// current resolution scaled by the relative cost of the other resolutions.
+func (r *Runner) eta(speed float64) time.Duration {
+	p := r.T.plan
+	ph := p.At(r.T.Images)
+	cur := model.CostPerImage(r.T.cfg.Model, ph.Res)
+	var secs float64
+	for i := ph.Stage; i < len(p.Res); i++ {
+		end := p.StageStart(i + 1)
+		if i == len(p.Res)-1 {
+			end = p.StageStart(i) + p.stageLen(i) + p.Schedule.Final
+		}
+		left := end - max(r.T.Images, p.StageStart(i))
+		if left <= 0 {
+			continue
+		}
+		secs += float64(left) / speed * model.CostPerImage(r.T.cfg.Model, p.Res[i]) / cur
+	}
+	return time.Duration(secs * float64(time.Second))
+}
+
+// Generator returns a generator of the averaged weights at the current phase.
+func (t *Trainer) Generator() *synth.Generator {
+	ph := t.Phase()
+	return synth.New(t.cfg.Model, t.GEMA, ph.Res, ph.Alpha)
+}
+
+// SampleGrid renders the fixed-latent sample grid of the averaged generator (4x4 samples).
+func (r *Runner) SampleGrid() (image.Image, error) {
+	gen := r.T.Generator()
+	defer gen.Release()
+	imgs, side, err := gen.Generate(r.fixed)
+	if err != nil {
+		return nil, err
+	}
+	return synth.Grid(imgs, r.fixed.N, side, 4, 2)
+}
+
+func (r *Runner) writeSample(session time.Duration) {
+	grid, err := r.SampleGrid()
+	if err != nil {
+		r.emit(Event{Kind: EventLog, Message: "sample grid: " + err.Error()})
+		return
+	}
+	ph := r.T.Phase()
+	name := fmt.Sprintf("%09d-%dpx.png", r.T.Images, ph.Res)
+	for _, n := range []string{name, "latest.png"} {
+		path := filepath.Join(r.opt.Dir, SamplesDir, n)
+		if err := WriteFileAtomic(path, func(w io.Writer) error { return png.Encode(w, grid) }); err != nil {
+			r.emit(Event{Kind: EventLog, Message: err.Error()})
+		}
+	}
+	r.emit(Event{Kind: EventSample, Grid: grid, Status: r.status(session)})
+}
+
+func (r *Runner) evaluate(ctx context.Context, session time.Duration, note string) {
+	if r.opt.Evaluate == nil {
+		return
+	}
+	gen := r.T.Generator()
+	defer gen.Release()
+	levels, res, avg, err := r.opt.Evaluate(ctx, r.T, gen)
+	if err != nil {
+		r.emit(Event{Kind: EventLog, Message: "MS-SWD: " + err.Error()})
+		return
+	}
+	m := r.metricsLine(session)
+	m.LossD, m.LossG, m.WDist, m.GP, m.Drift = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
+	m.SWD, m.SWDRes, m.Note = append(levels, avg), res, note
+	if err := r.writeMetrics(sanitize(m)); err != nil {
+		r.emit(Event{Kind: EventLog, Message: err.Error()})
+	}
+}
+
+// sanitize makes an evaluation line JSON-safe: JSON has no NaN, so its loss fields become 0 and
+// its Note says that the line carries only the evaluation.
+func sanitize(m Metrics) Metrics {
+	for _, p := range []*float64{&m.LossD, &m.LossG, &m.WDist, &m.GP, &m.Drift} {
+		if math.IsNaN(*p) {
+			*p = 0
+		}
+	}
+	if m.Note == "" {
+		m.Note = "evaluation"
+	}
+	return m
+}
+
+// Save writes a checkpoint now.
+func (r *Runner) Save(session time.Duration) error {
+	path := filepath.Join(r.opt.Dir, CheckpointFile)
+	if err := WriteCheckpoint(path, r.T.Checkpoint(r.elapsed+session)); err != nil {
+		return err
+	}
+	r.lastCkp = time.Now()
+	r.emit(Event{Kind: EventCheckpoint, Status: r.status(session), Message: path})
+	return nil
+}

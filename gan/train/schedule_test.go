@@ -1,0 +1,73 @@
+package train
+
+import (
+	"testing"
+
+	"tessera/gan/model"
+)
+
+func TestSchedule(t *testing.T) {
+	cfg := model.DefaultConfig() // 4, 8, 16, 32, 64
+	p, err := NewPlan(Progressive, Schedule{Stabilize: 100, Fade: 50, Final: 30}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		seen   int64
+		stage  int
+		res    int
+		alpha  float64
+		fading bool
+		done   bool
+	}{
+		{0, 0, 4, 1, false, false},
+		{99, 0, 4, 1, false, false},
+		{100, 1, 8, 0, true, false},    // stage 8 starts fading in
+		{125, 1, 8, 0.5, true, false},  // halfway through the fade
+		{149, 1, 8, 0.98, true, false}, //
+		{150, 1, 8, 1, false, false},   // stable
+		{249, 1, 8, 1, false, false},
+		{250, 2, 16, 0, true, false},
+		{550, 4, 64, 0, true, false},   // last stage: 100 + 4*150 = 700 ...
+		{690, 4, 64, 1, false, false},  // ... plus Final 30 -> ends at 730
+		{729, 4, 64, 1, false, false},  //
+		{730, 4, 64, 1, false, true},   // done
+		{10000, 4, 64, 1, false, true}, //
+	}
+	for _, c := range cases {
+		ph := p.At(c.seen)
+		if ph.Stage != c.stage || ph.Res != c.res || ph.Fading != c.fading || ph.Done != c.done || abs(ph.Alpha-c.alpha) > 1e-9 {
+			t.Errorf("At(%d) = %+v, want stage %d res %d alpha %g fading %t done %t", c.seen, ph, c.stage, c.res, c.alpha, c.fading, c.done)
+		}
+	}
+	if got := p.Total(); got != 730 {
+		t.Errorf("Total = %d, want 730", got)
+	}
+	if got := p.StageStart(2); got != 250 {
+		t.Errorf("StageStart(2) = %d, want 250", got)
+	}
+
+	open, _ := NewPlan(Progressive, Schedule{Stabilize: 100, Fade: 50}, cfg)
+	if ph := open.At(1e9); ph.Done || ph.Res != 64 || ph.StageEnd != -1 {
+		t.Errorf("open-ended schedule: At(1e9) = %+v", ph)
+	}
+	fixed, _ := NewPlan(Fixed, Schedule{Stabilize: 100, Final: 10}, cfg)
+	if ph := fixed.At(0); ph.Res != 64 || ph.Fading || ph.Alpha != 1 {
+		t.Errorf("fixed mode starts at %+v, want 64 px, alpha 1", ph)
+	}
+	if ph := fixed.At(110); !ph.Done {
+		t.Errorf("fixed mode: At(110) = %+v, want done", ph)
+	}
+	for _, bad := range []Schedule{{Stabilize: 0, Fade: 1}, {Stabilize: 1, Fade: 0}, {Stabilize: 1, Fade: -1}} {
+		if _, err := NewPlan(Progressive, bad, cfg); err == nil {
+			t.Errorf("NewPlan(%+v) accepted a bad schedule", bad)
+		}
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine (see setup.sh) and runs every check: formatting, go vet, the
+# unit tests (with the race detector on the concurrent packages), and short fuzzing runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH=/usr/local/go/bin:$PATH
+export GSETTINGS_BACKEND=memory   # GTK (native dialogs) would otherwise look for dconf
+export EGL_PLATFORM=surfaceless   # headless rendering tests need no X server
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "not gofmt'ed:"; echo "$unformatted"; exit 1; fi
+echo "== go vet"
+go vet ./...
+echo "== go test"
+go test -count=1 ./...
+echo "== go test -race (concurrent packages)"
+go test -count=1 -race ./gan/data/... ./gan/train/... ./app/... ./ui/...
+echo "== fuzzing (short)"
+fuzztime=${FUZZTIME:-10s}
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime "$fuzztime" ./gan/data/
+echo "== all checks passed"
