@@ -113,3 +113,12 @@ func Gain(name string) float64 {
 	}
 	return math.Sqrt2
 }
+
+// GeneratorFeatures adds the generator's first block (the 4x4 stage's features, after pixel
+// norm): the activations whose principal components give the main directions of variation of
+// the latent space (GANSpace, Härkönen et al. 2020).
+func GeneratorFeatures(b *ops.Builder, net *Net, cfg Config, z *Node) *Node {
+	h := b.PixelNorm(z)
+	h = b.PixelNorm(net.conv(b, h, "g4.conv0", genConv))
+	return b.PixelNorm(net.conv(b, h, "g4.conv1", genConv))
+}

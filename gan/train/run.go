@@ -112,8 +112,10 @@ type Runner struct {
 	fixed   model.Latent // the sample grid's latents
 	window  []StepResult
 	lastCkp time.Time
-	last    Metrics // the latest loss line
-	lastSWD Metrics // the latest evaluation line
+	last    Metrics    // the latest loss line
+	lastSWD Metrics    // the latest evaluation line
+	acc     StepResult // sums of the results since the last loss line
+	pending int        // iterations summed in acc
 }
 
 // NewRunner prepares a run directory for t. elapsed is the training time of earlier sessions
@@ -169,12 +171,13 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	var session time.Duration
 	lastPhase := Phase{Res: -1}
 	defer func() {
+		if ferr := r.flushMetrics(session); ferr != nil && err == nil {
+			err = ferr
+		}
 		if serr := r.Save(session); serr != nil && err == nil {
 			err = serr
 		}
 	}()
-	sinceLog := 0
-	var acc StepResult
 	for {
 		if r.opt.MaxDuration > 0 && r.elapsed+session >= r.opt.MaxDuration {
 			r.emit(Event{Kind: EventLog, Message: "time limit reached", Status: r.status(session)})
@@ -202,20 +205,16 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 			r.emit(Event{Kind: EventStage, Status: r.status(session)})
 			lastPhase = res.Phase
 		}
-		acc.LossD += res.LossD
-		acc.LossG += res.LossG
-		acc.WDist += res.WDist
-		acc.GP += res.GP
-		acc.Drift += res.Drift
-		sinceLog++
-		if sinceLog >= r.opt.LogEvery {
-			k := float64(sinceLog)
-			m := r.metricsLine(session)
-			m.LossD, m.LossG, m.WDist, m.GP, m.Drift = acc.LossD/k, acc.LossG/k, acc.WDist/k, acc.GP/k, acc.Drift/k
-			if err := r.writeMetrics(m); err != nil {
+		r.acc.LossD += res.LossD
+		r.acc.LossG += res.LossG
+		r.acc.WDist += res.WDist
+		r.acc.GP += res.GP
+		r.acc.Drift += res.Drift
+		r.pending++
+		if r.pending >= r.opt.LogEvery {
+			if err := r.flushMetrics(session); err != nil {
 				return err
 			}
-			acc, sinceLog = StepResult{}, 0
 		}
 		r.emit(Event{Kind: EventProgress, Status: r.status(session)})
 
@@ -234,6 +233,18 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 			}
 		}
 	}
+}
+
+// flushMetrics writes the averages of the iterations since the last loss line.
+func (r *Runner) flushMetrics(session time.Duration) error {
+	if r.pending == 0 {
+		return nil
+	}
+	k, a := float64(r.pending), r.acc
+	m := r.metricsLine(session)
+	m.LossD, m.LossG, m.WDist, m.GP, m.Drift = a.LossD/k, a.LossG/k, a.WDist/k, a.GP/k, a.Drift/k
+	r.acc, r.pending = StepResult{}, 0
+	return r.writeMetrics(m)
 }
 
 func (r *Runner) metricsLine(session time.Duration) Metrics {

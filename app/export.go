@@ -1,0 +1,369 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"tessera/gan/metric"
+	"tessera/gan/model"
+	"tessera/gan/synth"
+	"tessera/gan/texture"
+	"tessera/gan/train"
+)
+
+// ExportSpec says what to export.
+type ExportSpec struct {
+	Size      int     // side in pixels; rounded to a multiple of the generator's cell size
+	Bits16    bool    // 16-bit PNG
+	Normal    bool    // also a tangent-space normal map
+	Height    bool    // also a 16-bit height map
+	Strength  float64 // normal map strength
+	Variants  int     // 1: the point itself; more: also variants around it
+	Spread    float64 // how far variants stray (standard deviations of the style)
+	Dir       string  // output folder
+	Pattern   string  // file name pattern: {run} {images} {seed} {size} {n}
+	Preview   bool    // also a 3x3 tiled preview image
+	Animation string  // "", "gif" or "apng": a looping walk from the point and back
+	Frames    int     // frames of the animation
+}
+
+// DefaultPattern is the default file name pattern.
+const DefaultPattern = "{run}-{seed}-{size}px-{n}"
+
+// ExportResult lists what was written.
+type ExportResult struct {
+	Files   []string
+	Seams   []float64    // seam score of each texture
+	Texture *image.NRGBA // the first texture (for previews)
+	Model   string       // the model file the textures can be regenerated from
+}
+
+// Tile is the largest latent grid generated in one piece: beyond it the generator works in
+// tiles, so memory stays bounded at any export size.
+const Tile = 64
+
+// PNG metadata keys.
+const (
+	MetaSoftware = "Software"
+	MetaModel    = "tessera.model"  // path of the model file (averaged generator) used
+	MetaRun      = "tessera.run"    // the run directory
+	MetaImages   = "tessera.images" // training images seen by the model
+	MetaSize     = "tessera.size"   // side in pixels
+	MetaPoint    = "tessera.point"  // the latent point, JSON
+	MetaSeed     = "tessera.seed"
+	MetaKind     = "tessera.kind" // texture, normal, height
+)
+
+// ModelFile writes (once) the model's weights into the run directory so that exports can be
+// regenerated exactly later, even after training has moved on, and returns its path.
+func ModelFile(m *Model) (string, error) {
+	if m.RunDir == "" {
+		return "", fmt.Errorf("the model has no run directory")
+	}
+	dir := filepath.Join(m.RunDir, "models")
+	path := filepath.Join(dir, fmt.Sprintf("ema-%09d.tsr", m.Images))
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	cfg := train.DefaultConfig()
+	cfg.Model = m.Config
+	cfg.Seed = m.Seed
+	// a checkpoint holding only the averaged generator, positioned at the model's phase
+	c := &train.CheckpointV1{Software: train.Software, Config: cfg, Images: m.Images}
+	for _, n := range m.Params.Names() {
+		c.EMA = append(c.EMA, train.Tensor{Name: n, Shape: m.Params.Shape(n), Data: m.Params.Data(n)})
+	}
+	c.Config.Schedule = train.Schedule{Stabilize: 1, Fade: 1, Final: 0}
+	if err := train.WriteCheckpoint(path, c); err != nil {
+		return "", err
+	}
+	if err := writeModelPhase(path, m); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// The model file's phase (resolution, fade) travels in a small JSON file beside it: the
+// checkpoint's schedule there is only a placeholder.
+func writeModelPhase(path string, m *Model) error {
+	b, _ := json.Marshal(map[string]any{"res": m.Res, "alpha": m.Alpha, "run": m.RunDir})
+	return train.WriteFileAtomic(path+".json", func(w io.Writer) error { _, err := w.Write(b); return err })
+}
+
+// LoadModelFile reads a model written by ModelFile.
+func LoadModelFile(path string) (*Model, error) {
+	c, err := train.ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("model phase: %w", err)
+	}
+	var ph struct {
+		Res   int     `json:"res"`
+		Alpha float64 `json:"alpha"`
+		Run   string  `json:"run"`
+	}
+	if err := json.Unmarshal(b, &ph); err != nil {
+		return nil, fmt.Errorf("model phase %s: %w", path+".json", err)
+	}
+	return modelFromTensors(c.Config, c.EMA, ph.Res, ph.Alpha, c.Images, ph.Run)
+}
+
+// ModelFromCheckpoint returns the averaged generator of a run's checkpoint at its phase.
+func ModelFromCheckpoint(c *train.CheckpointV1, runDir string) (*Model, error) {
+	t, err := train.Resume(c, nil)
+	if err != nil {
+		return nil, err
+	}
+	return modelOf(t, runDir), nil
+}
+
+func modelFromTensors(cfg train.Config, ts []train.Tensor, res int, alpha float64, images int64, run string) (*Model, error) {
+	p := &model.Params{}
+	for _, t := range ts {
+		if err := p.Set(t.Name, t.Shape, t.Data); err != nil {
+			return nil, err
+		}
+	}
+	ref := model.NewGenerator(cfg.Model, rngOf(0, 0))
+	if err := ref.SameLayout(p); err != nil {
+		return nil, fmt.Errorf("model file does not match its configuration: %w", err)
+	}
+	return &Model{Config: cfg.Model, Res: res, Alpha: alpha, Params: p, Images: images, RunDir: run, Seed: cfg.Seed}, nil
+}
+
+// fileName expands the pattern.
+func fileName(pattern string, m *Model, seed uint64, size, n int) string {
+	if pattern == "" {
+		pattern = DefaultPattern
+	}
+	r := strings.NewReplacer("{run}", filepath.Base(m.RunDir), "{images}", strconv.FormatInt(m.Images, 10),
+		"{seed}", strconv.FormatUint(seed, 10), "{size}", strconv.Itoa(size), "{n}", strconv.Itoa(n))
+	name := r.Replace(pattern)
+	name = strings.Map(func(c rune) rune {
+		if c == '/' || c == 0 {
+			return '_'
+		}
+		return c
+	}, name)
+	return name
+}
+
+// Export generates textures from p and writes them (PNG with metadata, maps, previews,
+// animation) into spec.Dir. progress receives a description and a fraction.
+func Export(ctx context.Context, ex *Explorer, p Point, spec ExportSpec, progress func(string, float64)) (ExportResult, error) {
+	if progress == nil {
+		progress = func(string, float64) {}
+	}
+	var res ExportResult
+	m := ex.Model()
+	cell := ex.Scale()
+	if spec.Size < cell {
+		return res, fmt.Errorf("size %d px is below one latent cell (%d px)", spec.Size, cell)
+	}
+	if spec.Size > 8192 {
+		return res, fmt.Errorf("size %d px: at most 8192", spec.Size)
+	}
+	l := (spec.Size + cell/2) / cell
+	size := l * cell
+	if spec.Variants < 1 {
+		spec.Variants = 1
+	}
+	if spec.Dir == "" {
+		return res, fmt.Errorf("no output folder")
+	}
+	if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
+		return res, fmt.Errorf("output folder: %w", err)
+	}
+	modelPath, err := ModelFile(m)
+	if err != nil {
+		return res, fmt.Errorf("saving the model for regeneration: %w", err)
+	}
+	res.Model = modelPath
+	gen := ex.gen
+	points := []Point{p}
+	rng := rngOf(p.Seed+uint64(len(p.Style)), 99)
+	for v := 1; v < spec.Variants; v++ {
+		q := p
+		q.Style = append([]float32(nil), p.Style...)
+		for i := range q.Style {
+			q.Style[i] += float32(spec.Spread * rng.NormFloat64())
+		}
+		q.NoiseA, q.NoiseB, q.NoiseT, q.Seed = rng.Uint64(), 0, 0, 0
+		q.NoiseB = q.NoiseA
+		points = append(points, q)
+	}
+	steps := float64(len(points))
+	for i, q := range points {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		base := float64(i) / steps
+		ex.mu.Lock()
+		imgs, side, err := gen.GenerateTiled(ctx, ex.Latent(q, l), Tile, func(f float64) {
+			progress(fmt.Sprintf("generating %d of %d (%d px)", i+1, len(points), size), base+f/steps*0.8)
+		})
+		ex.mu.Unlock()
+		if err != nil {
+			return res, err
+		}
+		tex8 := synth.Image(imgs, 0, side)
+		seam := metric.SeamScore(tex8)
+		res.Seams = append(res.Seams, seam)
+		if i == 0 {
+			res.Texture = tex8
+		}
+		seed := q.Seed
+		name := fileName(spec.Pattern, m, seed, size, i+1)
+		pt, _ := json.Marshal(q)
+		meta := texture.Meta{
+			{Key: MetaSoftware, Value: train.Software},
+			{Key: MetaModel, Value: modelPath},
+			{Key: MetaRun, Value: m.RunDir},
+			{Key: MetaImages, Value: strconv.FormatInt(m.Images, 10)},
+			{Key: MetaSize, Value: strconv.Itoa(size)},
+			{Key: MetaSeed, Value: strconv.FormatUint(seed, 10)},
+			{Key: MetaPoint, Value: string(pt)},
+		}
+		write := func(suffix, kind string, img image.Image) error {
+			path := filepath.Join(spec.Dir, name+suffix+".png")
+			mm := append(append(texture.Meta(nil), meta...), texture.KV{Key: MetaKind, Value: kind})
+			var buf bytes.Buffer
+			if err := texture.EncodePNG(&buf, img, mm); err != nil {
+				return err
+			}
+			if err := train.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+				return err
+			}
+			res.Files = append(res.Files, path)
+			return nil
+		}
+		var tex image.Image = tex8
+		if spec.Bits16 {
+			tex = synth.Image16(imgs, 0, side)
+		}
+		if err := write("", "texture", tex); err != nil {
+			return res, err
+		}
+		if spec.Normal || spec.Height {
+			h := texture.Height(tex8, 1)
+			if spec.Height {
+				if err := write("-height", "height", h.Gray16()); err != nil {
+					return res, err
+				}
+			}
+			if spec.Normal {
+				s := spec.Strength
+				if s <= 0 {
+					s = 4
+				}
+				if err := write("-normal", "normal", texture.Normal(h, s, false)); err != nil {
+					return res, err
+				}
+			}
+		}
+		if spec.Preview {
+			if err := write("-tiled3x3", "preview", texture.Tile(tex8, 3, 3)); err != nil {
+				return res, err
+			}
+		}
+	}
+	if spec.Animation != "" {
+		progress("animation", 0.85)
+		if err := exportAnimation(ctx, ex, p, spec, l, &res); err != nil {
+			return res, err
+		}
+	}
+	progress("done", 1)
+	return res, nil
+}
+
+// exportAnimation writes a looping walk: a circle in the plane of the first two directions of
+// variation around p, so the last frame leads back to the first.
+func exportAnimation(ctx context.Context, ex *Explorer, p Point, spec ExportSpec, l int, res *ExportResult) error {
+	n := spec.Frames
+	if n < 2 {
+		n = 24
+	}
+	al := min(l, 16) // animations stay small
+	var frames []image.Image
+	for i := 0; i < n; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		a := 2 * math.Pi * float64(i) / float64(n)
+		img, err := ex.Render(ex.Move(p, []float64{1.5 * math.Cos(a), 1.5 * math.Sin(a)}), al)
+		if err != nil {
+			return err
+		}
+		frames = append(frames, img)
+	}
+	name := fileName(spec.Pattern, ex.Model(), p.Seed, al*ex.Scale(), 0) + "-walk"
+	var buf bytes.Buffer
+	var err error
+	switch spec.Animation {
+	case "gif":
+		name += ".gif"
+		err = texture.WriteGIF(&buf, frames, 8)
+	case "apng":
+		name += ".png"
+		err = texture.WriteAPNG(&buf, frames, 8, 100)
+	default:
+		return fmt.Errorf("unknown animation format %q (gif or apng)", spec.Animation)
+	}
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(spec.Dir, name)
+	if err := train.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+		return err
+	}
+	res.Files = append(res.Files, path)
+	return nil
+}
+
+// FromPNG reads the metadata of an exported texture: the model it came from, the point and size.
+func FromPNG(path string) (*Model, Point, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, Point{}, 0, err
+	}
+	defer f.Close()
+	meta, err := texture.ReadPNGMeta(f)
+	if err != nil {
+		return nil, Point{}, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	mp, ok1 := meta.Get(MetaModel)
+	ps, ok2 := meta.Get(MetaPoint)
+	ss, ok3 := meta.Get(MetaSize)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, Point{}, 0, fmt.Errorf("%s was not exported by Tessera (no %s/%s/%s metadata)", path, MetaModel, MetaPoint, MetaSize)
+	}
+	var p Point
+	if err := json.Unmarshal([]byte(ps), &p); err != nil {
+		return nil, Point{}, 0, fmt.Errorf("%s: bad %s: %w", path, MetaPoint, err)
+	}
+	size, err := strconv.Atoi(ss)
+	if err != nil {
+		return nil, Point{}, 0, fmt.Errorf("%s: bad %s: %w", path, MetaSize, err)
+	}
+	m, err := LoadModelFile(mp)
+	if err != nil {
+		return nil, Point{}, 0, fmt.Errorf("the model of %s: %w", path, err)
+	}
+	return m, p, size, nil
+}

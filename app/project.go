@@ -1,0 +1,55 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"tessera/gan/train"
+)
+
+// ProjectFile is the studio's file in a run directory: what the user keeps with the run.
+const ProjectFile = "project.json"
+
+// Favourite is a named point of the latent space.
+type Favourite struct {
+	Name  string `json:"name"`
+	Point Point  `json:"point"`
+}
+
+// Project is what the studio keeps with a run: favourite textures and export settings.
+type Project struct {
+	Favourites []Favourite `json:"favourites"`
+}
+
+// LoadProject reads a run's project file (an empty project if there is none).
+func LoadProject(runDir string) (Project, error) {
+	var p Project
+	b, err := os.ReadFile(filepath.Join(runDir, ProjectFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return Project{}, fmt.Errorf("%s is damaged: %w", filepath.Join(runDir, ProjectFile), err)
+	}
+	return p, nil
+}
+
+// Save writes the project file atomically.
+func (p Project) Save(runDir string) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	return train.WriteFileAtomic(filepath.Join(runDir, ProjectFile), func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+}

@@ -1,0 +1,113 @@
+// Command tessera-studio is Tessera's desktop studio: it wires the studio's core (package app)
+// and its user interface (package ui) to a Gio window. Training runs in the background at a
+// lower CPU priority than the window, so the interface stays responsive.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"image"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	gioapp "gioui.org/app"
+	"gioui.org/op"
+	"gioui.org/unit"
+
+	"tessera/app"
+	"tessera/assets"
+	"tessera/gan/ops"
+	"tessera/gan/train"
+	"tessera/ui"
+)
+
+func main() {
+	runDir := flag.String("run", "", "open this run directory (made by the studio or by 'tessera train')")
+	dataDir := flag.String("data", "", "load this folder of photos instead of the last one")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: tessera-studio [--run RUNDIR] [--data DIR]\n\nThe Tessera desktop studio.\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if err := ops.DefaultPool().SetNice(10); err != nil {
+		log.Printf("could not lower the training threads' priority: %v", err)
+	}
+	cfgDir, err := app.ConfigDir()
+	if err != nil {
+		log.Printf("no config directory (%v): settings will not be kept", err)
+	}
+	settings, err := app.LoadSettings(cfgDir)
+	if err != nil {
+		log.Print(err)
+	}
+	if *dataDir != "" {
+		settings.DataDir = train.SourceOf(*dataDir)
+	}
+	w := new(gioapp.Window)
+	w.Option(gioapp.Title("Tessera"), gioapp.Size(unit.Dp(settings.WindowW), unit.Dp(settings.WindowH)),
+		gioapp.MinSize(unit.Dp(1000), unit.Dp(640)))
+	session := app.NewSession(w.Invalidate)
+	u := ui.New(ui.Deps{
+		Session: session, Settings: settings, ConfigDir: cfgDir, Invalidate: w.Invalidate,
+		ChooseFolder: chooseFolder(), Credits: assets.TextureCredits(), Version: train.Software,
+	})
+	open := *runDir
+	if open == "" && *dataDir == "" {
+		open = settings.LastRun
+	}
+	if open != "" {
+		if _, err := os.Stat(open); err == nil {
+			if err := session.Open(open); err != nil {
+				session.Logf("could not reopen %s: %v", open, err)
+			} else {
+				u.SetTab(ui.TabTrain)
+			}
+		}
+	}
+
+	// SIGINT and SIGTERM save a checkpoint like closing the window does.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		u.Close(image.Point{})
+		session.Close()
+		os.Exit(130)
+	}()
+
+	go func() {
+		loop(w, u, session)
+		os.Exit(0)
+	}()
+	gioapp.Main()
+}
+
+func loop(w *gioapp.Window, u *ui.UI, session *app.Session) {
+	var ops op.Ops
+	title := ""
+	var size image.Point
+	for {
+		switch e := w.Event().(type) {
+		case gioapp.DestroyEvent:
+			u.Close(size)
+			session.Close() // stops training and writes its checkpoint
+			if e.Err != nil {
+				log.Print(e.Err)
+			}
+			return
+		case gioapp.FrameEvent:
+			gtx := gioapp.NewContext(&ops, e)
+			u.Layout(gtx)
+			e.Frame(gtx.Ops)
+			if e.Metric.PxPerDp > 0 {
+				size = image.Pt(int(float32(e.Size.X)/e.Metric.PxPerDp), int(float32(e.Size.Y)/e.Metric.PxPerDp))
+			}
+			if t := u.Title(); t != title {
+				title = t
+				w.Option(gioapp.Title(t))
+			}
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"image"
+	"image/color"
+
+	"gioui.org/f32"
+	"gioui.org/layout"
+	"gioui.org/op"
+	"gioui.org/op/clip"
+	"gioui.org/op/paint"
+	"gioui.org/unit"
+	"gioui.org/widget"
+	"gioui.org/widget/material"
+)
+
+// imageCache keeps one paint.ImageOp per image: images published by the session are never
+// modified, so an image's pointer identifies its contents.
+type imageCache struct {
+	ops map[image.Image]paint.ImageOp
+	gen map[image.Image]int
+	n   int
+}
+
+func (c *imageCache) op(img image.Image) paint.ImageOp {
+	if c.ops == nil {
+		c.ops, c.gen = map[image.Image]paint.ImageOp{}, map[image.Image]int{}
+	}
+	c.n++
+	if o, ok := c.ops[img]; ok {
+		c.gen[img] = c.n
+		return o
+	}
+	o := paint.NewImageOp(img)
+	o.Filter = paint.FilterNearest // pixels stay crisp when textures are magnified
+	c.ops[img], c.gen[img] = o, c.n
+	if len(c.ops) > 64 { // forget images not drawn recently
+		for k, g := range c.gen {
+			if c.n-g > 200 {
+				delete(c.ops, k)
+				delete(c.gen, k)
+			}
+		}
+	}
+	return o
+}
+
+// drawImage draws img scaled to fit a square (or the given size) keeping its aspect ratio.
+func (c *imageCache) drawImage(gtx layout.Context, img image.Image, size image.Point) layout.Dimensions {
+	if img == nil {
+		return layout.Dimensions{Size: size}
+	}
+	b := img.Bounds()
+	scale := min(float32(size.X)/float32(b.Dx()), float32(size.Y)/float32(b.Dy()))
+	w := widget.Image{Src: c.op(img), Fit: widget.Unscaled, Scale: scale / gtx.Metric.PxPerDp}
+	if gtx.Metric.PxPerDp == 0 {
+		w.Scale = scale
+	}
+	return w.Layout(gtx)
+}
+
+// fill paints a rectangle.
+func fill(gtx layout.Context, col color.NRGBA, size image.Point) layout.Dimensions {
+	defer clip.Rect{Max: size}.Push(gtx.Ops).Pop()
+	paint.ColorOp{Color: col}.Add(gtx.Ops)
+	paint.PaintOp{}.Add(gtx.Ops)
+	return layout.Dimensions{Size: size}
+}
+
+// panel draws w on a rounded panel background with padding.
+func panel(gtx layout.Context, w layout.Widget) layout.Dimensions {
+	m := op.Record(gtx.Ops)
+	dims := layout.UniformInset(unit.Dp(12)).Layout(gtx, w)
+	call := m.Stop()
+	r := gtx.Dp(8)
+	defer clip.UniformRRect(image.Rectangle{Max: dims.Size}, r).Push(gtx.Ops).Pop()
+	paint.ColorOp{Color: colPanel}.Add(gtx.Ops)
+	paint.PaintOp{}.Add(gtx.Ops)
+	call.Add(gtx.Ops)
+	return dims
+}
+
+// heading is a section title.
+func heading(th *material.Theme, txt string) layout.Widget {
+	return func(gtx layout.Context) layout.Dimensions {
+		l := material.Label(th, 13, txt)
+		l.Color = colAccent
+		return layout.Inset{Bottom: unit.Dp(6), Top: unit.Dp(4)}.Layout(gtx, l.Layout)
+	}
+}
+
+func label(th *material.Theme, txt string) layout.Widget {
+	return material.Body2(th, txt).Layout
+}
+
+func muted(th *material.Theme, txt string) layout.Widget {
+	l := material.Body2(th, txt)
+	l.Color = colMuted
+	return l.Layout
+}
+
+// stat is a "name  value" row.
+func stat(th *material.Theme, name, value string) layout.Widget {
+	return func(gtx layout.Context) layout.Dimensions {
+		return layout.Flex{}.Layout(gtx,
+			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
+				gtx.Constraints.Min.X = gtx.Dp(110)
+				return muted(th, name)(gtx)
+			}),
+			layout.Flexed(1, label(th, value)),
+		)
+	}
+}
+
+// button is a themed button; primary buttons use the accent colour.
+func button(th *material.Theme, c *widget.Clickable, txt string, primary, enabled bool) layout.Widget {
+	return func(gtx layout.Context) layout.Dimensions {
+		b := material.Button(th, c, txt)
+		b.TextSize = 13
+		b.Inset = layout.Inset{Top: 7, Bottom: 7, Left: 12, Right: 12}
+		if !primary {
+			b.Background, b.Color = colRaised, colFg
+		}
+		if !enabled {
+			gtx = gtx.Disabled()
+			b.Background, b.Color = colRaised, colMuted
+		}
+		return b.Layout(gtx)
+	}
+}
+
+// row lays widgets out horizontally with a gap.
+func row(gap unit.Dp, ws ...layout.Widget) layout.Widget {
+	return func(gtx layout.Context) layout.Dimensions {
+		children := make([]layout.FlexChild, 0, 2*len(ws))
+		for i, w := range ws {
+			if i > 0 {
+				children = append(children, layout.Rigid(layout.Spacer{Width: gap}.Layout))
+			}
+			children = append(children, layout.Rigid(w))
+		}
+		return layout.Flex{Alignment: layout.Middle}.Layout(gtx, children...)
+	}
+}
+
+// column lays widgets out vertically with a gap.
+func column(gap unit.Dp, ws ...layout.Widget) layout.Widget {
+	return func(gtx layout.Context) layout.Dimensions {
+		children := make([]layout.FlexChild, 0, 2*len(ws))
+		for i, w := range ws {
+			if i > 0 {
+				children = append(children, layout.Rigid(layout.Spacer{Height: gap}.Layout))
+			}
+			children = append(children, layout.Rigid(w))
+		}
+		return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
+	}
+}
+
+// editor is a single-line text field on a raised background.
+func editor(th *material.Theme, e *widget.Editor, hint string, width unit.Dp) layout.Widget {
+	return func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.X = gtx.Dp(width)
+		gtx.Constraints.Max.X = gtx.Dp(width)
+		m := op.Record(gtx.Ops)
+		dims := layout.Inset{Top: 6, Bottom: 6, Left: 8, Right: 8}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			ed := material.Editor(th, e, hint)
+			ed.TextSize = 13
+			ed.HintColor = colMuted
+			return ed.Layout(gtx)
+		})
+		call := m.Stop()
+		defer clip.UniformRRect(image.Rectangle{Max: dims.Size}, gtx.Dp(4)).Push(gtx.Ops).Pop()
+		paint.ColorOp{Color: colRaised}.Add(gtx.Ops)
+		paint.PaintOp{}.Add(gtx.Ops)
+		call.Add(gtx.Ops)
+		return dims
+	}
+}
+
+// strokeRect outlines a rectangle.
+func strokeRect(gtx layout.Context, r image.Rectangle, col color.NRGBA, width float32) {
+	var p clip.Path
+	p.Begin(gtx.Ops)
+	p.MoveTo(f32.Pt(float32(r.Min.X), float32(r.Min.Y)))
+	p.LineTo(f32.Pt(float32(r.Max.X), float32(r.Min.Y)))
+	p.LineTo(f32.Pt(float32(r.Max.X), float32(r.Max.Y)))
+	p.LineTo(f32.Pt(float32(r.Min.X), float32(r.Max.Y)))
+	p.Close()
+	paint.FillShape(gtx.Ops, col, clip.Stroke{Path: p.End(), Width: width}.Op())
+}
