@@ -94,8 +94,8 @@ type evalResult struct {
 	Alpha     float64   `json:"alpha"`
 	Samples   int       `json:"samples"`
 	LevelsRes []int     `json:"levels_res"`
-	Model     []float64 `json:"ms_swd"`             // per level, then the average
-	Floor     []float64 `json:"real_vs_real"`       // per level, then the average
+	Model     []float64 `json:"ms_swd"`              // per level, then the average
+	Floor     []float64 `json:"real_vs_real"`        // per level, then the average
 	Untrained []float64 `json:"untrained,omitempty"` // per level, then the average
 }
 
