@@ -70,7 +70,7 @@ func (c chart) layout(gtx layout.Context, th *material.Theme, size image.Point) 
 	lx := size.X - gtx.Dp(8)
 	for i := len(c.data) - 1; i >= 0; i-- {
 		s := c.data[i]
-		lx -= gtx.Dp(unit.Dp(8 + 7*len(s.name)))
+		lx -= gtx.Dp(unit.Dp(18 + 7*len(s.name)))
 		text(lx, gtx.Dp(6), "- "+s.name, s.col)
 	}
 

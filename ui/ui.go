@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image"
+	"reflect"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -194,8 +195,18 @@ func (u *UI) Layout(gtx layout.Context) layout.Dimensions {
 func (u *UI) header(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
 	h := gtx.Dp(48)
 	fill(gtx, colPanel, image.Pt(gtx.Constraints.Max.X, h))
-	gtx.Constraints.Min.Y, gtx.Constraints.Max.Y = h, h
+	gtx.Constraints = layout.Exact(image.Pt(gtx.Constraints.Max.X, h))
 	return layout.Inset{Left: 16, Right: 16}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		gtx.Constraints.Min.Y = 0
+		layout.W.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return u.headerRow(gtx, snap)
+		})
+		return layout.Dimensions{Size: gtx.Constraints.Max}
+	})
+}
+
+func (u *UI) headerRow(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
+	{
 		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				l := material.Label(u.th, 20, "Tessera")
@@ -227,7 +238,7 @@ func (u *UI) header(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
 				})
 			}),
 		)
-	})
+	}
 }
 
 func (u *UI) statusPill(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
@@ -331,11 +342,20 @@ func (u *UI) roundedImage(gtx layout.Context, img image.Image, size image.Point)
 	defer clip.UniformRRect(image.Rectangle{Max: size}, gtx.Dp(6)).Push(gtx.Ops).Pop()
 	paint.ColorOp{Color: colRaised}.Add(gtx.Ops)
 	paint.PaintOp{}.Add(gtx.Ops)
-	if img != nil {
+	if !isNil(img) {
 		gtx.Constraints = layout.Exact(size)
 		layout.Center.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 			return u.images.drawImage(gtx, img, size)
 		})
 	}
 	return layout.Dimensions{Size: size}
+}
+
+// isNil reports whether an image is nil, including a typed nil pointer in the interface.
+func isNil(img image.Image) bool {
+	if img == nil {
+		return true
+	}
+	v := reflect.ValueOf(img)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }

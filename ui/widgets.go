@@ -47,7 +47,7 @@ func (c *imageCache) op(img image.Image) paint.ImageOp {
 
 // drawImage draws img scaled to fit a square (or the given size) keeping its aspect ratio.
 func (c *imageCache) drawImage(gtx layout.Context, img image.Image, size image.Point) layout.Dimensions {
-	if img == nil {
+	if isNil(img) {
 		return layout.Dimensions{Size: size}
 	}
 	b := img.Bounds()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	iters := fs.Int("iters", 8, "timed iterations (after 2 warm-up iterations)")
 	loss := fs.String("loss", "wgan-gp", "wgan-gp or wgan-clip")
 	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed iterations to this file")
+	opProfile := fs.Bool("op-profile", false, "print the wall time spent in each kind of op")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -76,6 +79,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var times []float64
 	var flops float64
 	for i := 0; i < *iters+2; i++ {
+		if i == 2 && *opProfile {
+			ops.SetProfiling(true)
+			defer func() { fmt.Fprintln(stderr, "time per op kind (timed iterations):"); ops.WriteProfile(stderr) }()
+		}
+		if i == 2 && *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
 		t.SeekImages(plan.StageStart(stage) + cfg.Schedule.Fade/2) // stay at the same point
 		r, err := t.Step(ctx)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"time"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -93,7 +94,15 @@ func (o *op) Do(in ...G.Value) (G.Value, error) {
 			return nil, err
 		}
 	}
+	var start time.Time
+	prof := profiling()
+	if prof {
+		start = time.Now()
+	}
 	v, err := o.def.exec(o, out, in)
+	if prof {
+		record(o.def.name, time.Since(start))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.def.name, err)
 	}

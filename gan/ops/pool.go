@@ -117,3 +117,14 @@ func (p *Pool) Scratch(w, slot, n int) []float32 {
 	}
 	return p.scratch[w][slot][:n]
 }
+
+// ParallelFor runs fn over [0, n) split into one contiguous range per worker of the default pool
+// (serially when n is small). For element-wise work outside graphs, such as optimiser updates.
+func ParallelFor(n int, fn func(lo, hi int)) {
+	if n < 1<<15 {
+		fn(0, n)
+		return
+	}
+	p := DefaultPool()
+	p.Parallel(n, p.Workers(), func(_, _, lo, hi int) { fn(lo, hi) })
+}

@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+
+	"tessera/gan/ops"
 )
 
 // Adam is the Adam optimiser (Kingma & Ba) over flat float32 parameter slices, with its state
@@ -36,11 +38,14 @@ func (a *Adam) Update(names []string, w, g [][]float32) error {
 			a.M[n], a.V[n] = m, v
 		}
 		wi, gi := w[i], g[i]
-		for j, gj := range gi {
-			m[j] = b1*m[j] + (1-b1)*gj
-			v[j] = b2*v[j] + (1-b2)*gj*gj
-			wi[j] -= lr * m[j] / (float32(math.Sqrt(float64(v[j]))) + eps)
-		}
+		ops.ParallelFor(len(gi), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gj := gi[j]
+				m[j] = b1*m[j] + (1-b1)*gj
+				v[j] = b2*v[j] + (1-b2)*gj*gj
+				wi[j] -= lr * m[j] / (float32(math.Sqrt(float64(v[j]))) + eps)
+			}
+		})
 	}
 	return nil
 }
@@ -71,11 +76,14 @@ func (r *RMSProp) Update(names []string, w, g [][]float32) error {
 			v = make([]float32, len(w[i]))
 			r.V[n] = v
 		}
-		wi := w[i]
-		for j, gj := range g[i] {
-			v[j] = d*v[j] + (1-d)*gj*gj
-			wi[j] -= lr * gj / (float32(math.Sqrt(float64(v[j]))) + eps)
-		}
+		wi, gi := w[i], g[i]
+		ops.ParallelFor(len(gi), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gj := gi[j]
+				v[j] = d*v[j] + (1-d)*gj*gj
+				wi[j] -= lr * gj / (float32(math.Sqrt(float64(v[j]))) + eps)
+			}
+		})
 	}
 	return nil
 }

@@ -187,7 +187,7 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		res, err := r.T.Step(ctx)
 		if errors.Is(err, ErrDone) {
 			r.writeSample(session)
-			r.evaluate(ctx, session, "schedule complete")
+			r.evaluate(ctx, session, before, "schedule complete")
 			return nil
 		}
 		if err != nil {
@@ -224,8 +224,12 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 			r.writeSample(session)
 		}
 		stageEnded := after.Stage != before.Stage
-		if stageEnded || (r.opt.EvalEvery > 0 && r.T.Images/r.opt.EvalEvery != (r.T.Images-n)/r.opt.EvalEvery) {
-			r.evaluate(ctx, session, "")
+		if stageEnded {
+			done := before
+			done.Alpha, done.Fading = 1, false
+			r.evaluate(ctx, session, done, fmt.Sprintf("end of the %d px stage", done.Res))
+		} else if r.opt.EvalEvery > 0 && r.T.Images/r.opt.EvalEvery != (r.T.Images-n)/r.opt.EvalEvery {
+			r.evaluate(ctx, session, after, "")
 		}
 		if stageEnded || time.Since(r.lastCkp) >= r.opt.CheckpointEvery {
 			if err := r.Save(session); err != nil {
@@ -351,11 +355,13 @@ func (r *Runner) writeSample(session time.Duration) {
 	r.emit(Event{Kind: EventSample, Grid: grid, Status: r.status(session)})
 }
 
-func (r *Runner) evaluate(ctx context.Context, session time.Duration, note string) {
+// evaluate scores the averaged generator at phase ph (at a stage's end, the stage that just
+// completed, at alpha 1).
+func (r *Runner) evaluate(ctx context.Context, session time.Duration, ph Phase, note string) {
 	if r.opt.Evaluate == nil {
 		return
 	}
-	gen := r.T.Generator()
+	gen := synth.New(r.T.cfg.Model, r.T.GEMA, ph.Res, ph.Alpha)
 	defer gen.Release()
 	levels, res, avg, err := r.opt.Evaluate(ctx, r.T, gen)
 	if err != nil {
@@ -363,6 +369,7 @@ func (r *Runner) evaluate(ctx context.Context, session time.Duration, note strin
 		return
 	}
 	m := r.metricsLine(session)
+	m.Stage, m.Res, m.Alpha = ph.Stage, ph.Res, ph.Alpha
 	m.LossD, m.LossG, m.WDist, m.GP, m.Drift = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
 	m.SWD, m.SWDRes, m.Note = append(levels, avg), res, note
 	if err := r.writeMetrics(sanitize(m)); err != nil {

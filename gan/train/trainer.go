@@ -10,6 +10,7 @@ import (
 
 	"tessera/gan/data"
 	"tessera/gan/model"
+	"tessera/gan/ops"
 )
 
 // ErrDone is returned by Step when the schedule is complete.
@@ -271,9 +272,11 @@ func (t *Trainer) updateEMA() {
 	b := float32(beta)
 	for _, name := range t.G.Names() {
 		w, e := t.G.Data(name), t.GEMA.Data(name)
-		for i, v := range w {
-			e[i] = b*e[i] + (1-b)*v
-		}
+		ops.ParallelFor(len(w), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				e[i] = b*e[i] + (1-b)*w[i]
+			}
+		})
 	}
 }
 
