@@ -3,8 +3,8 @@ package ui
 import (
 	"fmt"
 	"image"
-	"reflect"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 
