@@ -349,7 +349,7 @@ func (s *Session) startLocked(t *train.Trainer, dir string, elapsed time.Duratio
 
 func (s *Session) train(ctx context.Context, t *train.Trainer, dir string, elapsed time.Duration, done chan struct{}) {
 	defer s.finish(done)
-	opt := train.RunOptions{Dir: dir, Evaluate: train.SWDEvaluator(64), OnEvent: s.onEvent(ctx, t, dir)}
+	opt := train.RunOptions{Dir: dir, Evaluate: train.SWDEvaluator(64), OnEvent: s.onEvent(ctx, dir)}
 	r, err := train.NewRunner(t, opt, elapsed)
 	if err != nil {
 		s.fail(err)
@@ -359,6 +359,7 @@ func (s *Session) train(ctx context.Context, t *train.Trainer, dir string, elaps
 	s.runner = r
 	s.mu.Unlock()
 	err = r.Run(ctx)
+	t = r.T // a rollback may have replaced it
 	r.Close()
 	m := modelOf(t, dir)
 	s.mu.Lock()
@@ -384,8 +385,9 @@ func (s *Session) fail(err error) {
 }
 
 // onEvent publishes the runner's events, and holds the trainer while the session is paused.
-func (s *Session) onEvent(ctx context.Context, t *train.Trainer, dir string) func(train.Event) {
+func (s *Session) onEvent(ctx context.Context, dir string) func(train.Event) {
 	return func(e train.Event) {
+		t := e.Trainer
 		switch e.Kind {
 		case train.EventProgress:
 			s.publish(func(n *Snapshot) { n.Status = e.Status })
@@ -407,8 +409,11 @@ func (s *Session) onEvent(ctx context.Context, t *train.Trainer, dir string) fun
 			s.publish(func(n *Snapshot) { n.Status = e.Status; n.Log = appendLog(n.Log, "stage: "+e.Status.Phase.String()) })
 		case train.EventCheckpoint:
 			s.publish(func(n *Snapshot) { n.Log = appendLog(n.Log, "checkpoint saved") })
-		case train.EventLog:
+		case train.EventLog, train.EventStalled:
 			s.publish(func(n *Snapshot) { n.Log = appendLog(n.Log, e.Message) })
+		case train.EventRollback:
+			m := modelOf(t, dir)
+			s.publish(func(n *Snapshot) { n.Model, n.Status = m, e.Status; n.Log = appendLog(n.Log, e.Message) })
 		}
 	}
 }

@@ -15,9 +15,11 @@ echo "== go vet"
 go vet ./...
 echo "== go test"
 go test -count=1 ./...
-echo "== go test -race (concurrent packages)"
-go test -count=1 -race ./gan/data/... ./gan/train/... ./app/... ./ui/...
+echo "== go test -race"
+go test -count=1 -race ./...
 echo "== fuzzing (short)"
 fuzztime=${FUZZTIME:-10s}
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime "$fuzztime" ./gan/data/
+go test -run '^$' -fuzz '^FuzzDecodeCheckpoint$' -fuzztime "$fuzztime" ./gan/train/
+go test -run '^$' -fuzz '^FuzzReadPNGMeta$' -fuzztime "$fuzztime" ./gan/texture/
 echo "== all checks passed"

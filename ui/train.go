@@ -22,12 +22,12 @@ import (
 
 // trainPane starts, pauses, stops and watches training.
 type trainPane struct {
-	u                                *UI
-	start_, pause, stop, cont, open_ widget.Clickable
-	openPath                         widget.Editor
-	maxRes, loss, mode               widget.Enum
-	kimg, batch, seed                widget.Editor
-	settingsList                     widget.List
+	u                                             *UI
+	startBtn, pauseBtn, stopBtn, contBtn, openBtn widget.Clickable
+	openPath                                      widget.Editor
+	maxRes, loss, mode                            widget.Enum
+	kimg, batch, seed                             widget.Editor
+	settingsList                                  widget.List
 }
 
 func (p *trainPane) init(u *UI) {
@@ -83,9 +83,6 @@ func (p *trainPane) start() {
 		p.u.setMessage(err.Error())
 		return
 	}
-	if snap.Data == nil || snap.Data.Summary.Source != s.DataDir && !(s.DataDir == train.BuiltinSource && snap.Data.Summary.Source == train.BuiltinSource) {
-		// the data in memory is what the Data pane shows; train on it
-	}
 	p.u.updateSettings(func(x *app.Settings) { *x = s })
 	if err := p.u.d.Session.Start(cfg, s.RunsDir); err != nil {
 		p.u.setMessage("cannot start: " + err.Error())
@@ -101,11 +98,11 @@ func (p *trainPane) pauseResume() {
 	case app.Paused:
 		p.u.d.Session.Resume()
 	case app.Stopped:
-		p.cont_()
+		p.continueRun()
 	}
 }
 
-func (p *trainPane) cont_() {
+func (p *trainPane) continueRun() {
 	if err := p.u.d.Session.Continue(); err != nil {
 		p.u.setMessage("cannot continue: " + err.Error())
 	}
@@ -136,19 +133,19 @@ func (p *trainPane) openDialog() {
 func (p *trainPane) layout(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
 	th := p.u.th
 	st := snap.State
-	if p.start_.Clicked(gtx) {
+	if p.startBtn.Clicked(gtx) {
 		p.start()
 	}
-	if p.pause.Clicked(gtx) {
+	if p.pauseBtn.Clicked(gtx) {
 		p.pauseResume()
 	}
-	if p.stop.Clicked(gtx) {
+	if p.stopBtn.Clicked(gtx) {
 		p.u.d.Session.Stop()
 	}
-	if p.cont.Clicked(gtx) {
-		p.cont_()
+	if p.contBtn.Clicked(gtx) {
+		p.continueRun()
 	}
-	if p.open_.Clicked(gtx) {
+	if p.openBtn.Clicked(gtx) {
 		p.openDialog()
 	}
 	for {
@@ -172,13 +169,13 @@ func (p *trainPane) layout(gtx layout.Context, snap *app.Snapshot) layout.Dimens
 				ws := []layout.Widget{
 					heading(th, "RUN"),
 					row(6,
-						button(th, &p.start_, "Start new run", true, idle && snap.Data != nil),
-						button(th, &p.pause, pauseLabel, false, st == app.Training || st == app.Paused),
-						button(th, &p.stop, "Stop", false, st == app.Training || st == app.Paused),
+						button(th, &p.startBtn, "Start new run", true, idle && snap.Data != nil),
+						button(th, &p.pauseBtn, pauseLabel, false, st == app.Training || st == app.Paused),
+						button(th, &p.stopBtn, "Stop", false, st == app.Training || st == app.Paused),
 					),
 					row(6,
-						button(th, &p.cont, "Continue run", false, st == app.Stopped),
-						button(th, &p.open_, "Open run...", false, idle),
+						button(th, &p.contBtn, "Continue run", false, st == app.Stopped),
+						button(th, &p.openBtn, "Open run...", false, idle),
 					),
 					editor(th, &p.openPath, "or type a run folder and press Enter", 300),
 					heading(th, "PROGRESS"),

@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	gioapp "gioui.org/app"
+	"gioui.org/io/system"
 	"gioui.org/op"
 	"gioui.org/unit"
 
@@ -67,14 +69,12 @@ func main() {
 		}
 	}
 
-	// SIGINT and SIGTERM save a checkpoint like closing the window does.
+	// SIGINT and SIGTERM close the window, which saves a checkpoint like any close.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sig
-		u.Close(image.Point{})
-		session.Close()
-		os.Exit(130)
+		w.Perform(system.ActionClose)
 	}()
 
 	go func() {
@@ -88,9 +88,14 @@ func loop(w *gioapp.Window, u *ui.UI, session *app.Session) {
 	var ops op.Ops
 	title := ""
 	var size image.Point
+	var frames frameLog
+	if path := os.Getenv("TESSERA_FRAME_LOG"); path != "" {
+		frames.path = path
+	}
 	for {
 		switch e := w.Event().(type) {
 		case gioapp.DestroyEvent:
+			frames.write()
 			u.Close(size)
 			session.Close() // stops training and writes its checkpoint
 			if e.Err != nil {
@@ -98,9 +103,11 @@ func loop(w *gioapp.Window, u *ui.UI, session *app.Session) {
 			}
 			return
 		case gioapp.FrameEvent:
+			start := time.Now()
 			gtx := gioapp.NewContext(&ops, e)
 			u.Layout(gtx)
 			e.Frame(gtx.Ops)
+			frames.add(time.Since(start))
 			if e.Metric.PxPerDp > 0 {
 				size = image.Pt(int(float32(e.Size.X)/e.Metric.PxPerDp), int(float32(e.Size.Y)/e.Metric.PxPerDp))
 			}
@@ -109,5 +116,33 @@ func loop(w *gioapp.Window, u *ui.UI, session *app.Session) {
 				w.Option(gioapp.Title(t))
 			}
 		}
+	}
+}
+
+// frameLog records how long each frame takes to lay out and draw (TESSERA_FRAME_LOG=file writes
+// the durations in milliseconds, one per line, when the window closes).
+type frameLog struct {
+	path string
+	d    []time.Duration
+}
+
+func (f *frameLog) add(d time.Duration) {
+	if f.path != "" {
+		f.d = append(f.d, d)
+	}
+}
+
+func (f *frameLog) write() {
+	if f.path == "" {
+		return
+	}
+	out, err := os.Create(f.path)
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	defer out.Close()
+	for _, d := range f.d {
+		fmt.Fprintf(out, "%.3f\n", d.Seconds()*1000)
 	}
 }

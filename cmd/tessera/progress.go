@@ -51,6 +51,10 @@ func (p *progress) event(e train.Event) {
 		}
 	case train.EventLog:
 		p.println("%s", e.Message)
+	case train.EventStalled:
+		p.println("error: %s", e.Message)
+	case train.EventRollback:
+		p.println("warning: %s", e.Message)
 	case train.EventMetrics:
 		if len(s.Last.SWD) > 0 {
 			p.println("MS-SWD x1e3 at %s images: %s", kimgString(s.Images), formatSWD(s.Last.SWD, s.Last.SWDRes))

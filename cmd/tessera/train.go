@@ -181,6 +181,7 @@ func runLoop(ctx context.Context, t *train.Trainer, dir string, elapsed time.Dur
 	defer r.Close()
 	err = r.Run(ctx)
 	p.finish()
+	t = r.T // a rollback after a divergence replaces the trainer
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

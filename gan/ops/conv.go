@@ -401,27 +401,19 @@ func convDef(c convCfg) *opDef {
 		}
 	}
 	var wt, partials []float32 // op-owned scratch: flipped kernel, lane partials
-	d.exec = func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-		a, err := data(in[0])
+	d.exec = func(o *op, out []float32, in args) (G.Value, error) {
+		a := in.t[0]
+		bb := in.t[1]
+		g, err := c.geom(in.shape[0], in.shape[1])
 		if err != nil {
 			return nil, err
 		}
-		bb, err := data(in[1])
-		if err != nil {
-			return nil, err
-		}
-		g, err := c.geom(in[0].Shape(), in[1].Shape())
-		if err != nil {
-			return nil, err
-		}
-		y := out.Data().([]float32)
+		y := out
 		switch c.kind {
 		case convFwd:
 			var bias []float32
 			if c.bias {
-				if bias, err = data(in[2]); err != nil {
-					return nil, err
-				}
+				bias = in.t[2]
 			}
 			convForward(o.pool, g, a, bb, c.scale, bias, c.act, y)
 		case convData:
@@ -546,13 +538,10 @@ func biasGradDef() *opDef {
 			_, c, _, _, err := dims4(in[0])
 			return tensor.Shape{c}, err
 		},
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			g, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			n, c, h, w, _ := dims4(in[0].Shape())
-			y := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			g := in.t[0]
+			n, c, h, w, _ := dims4(in.shape[0])
+			y := out
 			plane := h * w
 			o.pool.Parallel(c, c, func(_, _, lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
@@ -584,12 +573,9 @@ func biasBroadcastDef(shape tensor.Shape) *opDef {
 			}
 			return shape.Clone(), nil
 		},
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			v, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			y := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			v := in.t[0]
+			y := out
 			plane := shape[2] * shape[3]
 			for i := 0; i < shape[0]*shape[1]; i++ {
 				val := v[i%shape[1]]

@@ -27,13 +27,10 @@ func upsampleDef(s float32) *opDef {
 			n, c, h, w, err := dims4(in[0])
 			return tensor.Shape{n, c, 2 * h, 2 * w}, err
 		},
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			n, c, h, w, _ := dims4(in[0].Shape())
-			y := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			n, c, h, w, _ := dims4(in.shape[0])
+			y := out
 			forPlanes(o.pool, n*c, func(lo, hi int) {
 				for pl := lo; pl < hi; pl++ {
 					src := x[pl*h*w : (pl+1)*h*w]
@@ -67,13 +64,10 @@ func poolDef(s float32) *opDef {
 			}
 			return tensor.Shape{n, c, h / 2, w / 2}, err
 		},
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			n, c, h, w, _ := dims4(in[0].Shape())
-			y := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			n, c, h, w, _ := dims4(in.shape[0])
+			y := out
 			oh, ow := h/2, w/2
 			forPlanes(o.pool, n*c, func(lo, hi int) {
 				for pl := lo; pl < hi; pl++ {
@@ -102,12 +96,9 @@ func (b *Builder) LeakyReLU(x *Node) *Node { return b.do(lreluDef(), x) }
 
 func lreluDef() *opDef {
 	return &opDef{name: "LeakyReLU", arity: 1, typ: fn(t4, t4), diffWRT: []bool{true}, shape: sameShape,
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			y := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			y := out
 			forPlanes(o.pool, len(x), func(lo, hi int) {
 				for i, v := range x[lo:hi] {
 					if v < 0 {
@@ -130,16 +121,10 @@ func lreluDef() *opDef {
 // linear in g and has zero derivative in y.
 func lreluGradDef() *opDef {
 	return &opDef{name: "LeakyReLUGrad", arity: 2, typ: fn(t4, t4, t4), diffWRT: []bool{false, true}, shape: sameShape,
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			y, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			g, err := data(in[1])
-			if err != nil {
-				return nil, err
-			}
-			r := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			y := in.t[0]
+			g := in.t[1]
+			r := out
 			forPlanes(o.pool, len(y), func(lo, hi int) {
 				for i, v := range y[lo:hi] {
 					if v > 0 {
@@ -165,20 +150,11 @@ func (b *Builder) Lerp(a, bb, alpha *Node) *Node { return b.do(lerpDef(), a, bb,
 func lerpDef() *opDef {
 	return &opDef{name: "Lerp", arity: 3, typ: fn(t4, t4, scalar, t4), diffWRT: []bool{true, true, false},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return sameShape(in[:2]) },
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			a, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			bb, err := data(in[1])
-			if err != nil {
-				return nil, err
-			}
-			al, err := scalarOf(in[2])
-			if err != nil {
-				return nil, err
-			}
-			y := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			a := in.t[0]
+			bb := in.t[1]
+			al := in.s[2]
+			y := out
 			forPlanes(o.pool, len(a), func(lo, hi int) {
 				for i := lo; i < hi; i++ {
 					y[i] = al*a[i] + (1-al)*bb[i]
@@ -201,19 +177,13 @@ func lerpDef() *opDef {
 func scaleByDef(complement bool) *opDef {
 	return &opDef{name: fmt.Sprintf("ScaleBy{1-alpha=%t}", complement), arity: 2, typ: fn(t4, scalar, t4), diffWRT: []bool{true, false},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			al, err := scalarOf(in[1])
-			if err != nil {
-				return nil, err
-			}
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			al := in.s[1]
 			if complement {
 				al = 1 - al
 			}
-			y := out.Data().([]float32)
+			y := out
 			forPlanes(o.pool, len(x), func(lo, hi int) {
 				for i := lo; i < hi; i++ {
 					y[i] = al * x[i]
@@ -242,15 +212,9 @@ func addDef(n int) *opDef {
 	for i := range d.diffWRT {
 		d.diffWRT[i] = true
 	}
-	d.exec = func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-		xs := make([][]float32, n)
-		for i := range in {
-			var err error
-			if xs[i], err = data(in[i]); err != nil {
-				return nil, err
-			}
-		}
-		y := out.Data().([]float32)
+	d.exec = func(o *op, out []float32, in args) (G.Value, error) {
+		xs := in.t
+		y := out
 		forPlanes(o.pool, len(y), func(lo, hi int) {
 			copy(y[lo:hi], xs[0][lo:hi])
 			for _, x := range xs[1:] {

@@ -15,9 +15,9 @@ import (
 func dotDef() *opDef {
 	return &opDef{name: "Dot", arity: 2, typ: fn(t4, t4, scalar), diffWRT: []bool{true, false},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.ScalarShape(), nil },
-		exec: func(o *op, _ *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, _ := data(in[0])
-			r, _ := data(in[1])
+		exec: func(o *op, _ []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			r := in.t[1]
 			var s float64
 			for i := range x {
 				s += float64(x[i]) * float64(r[i])

@@ -31,11 +31,8 @@ func (b *Builder) MeanSquare(x *Node) *Node {
 func scaledSumDef(k float32) *opDef {
 	return &opDef{name: fmt.Sprintf("ScaledSum{%g}", k), arity: 1, typ: fn(t4, scalar), diffWRT: []bool{true},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.ScalarShape(), nil },
-		exec: func(o *op, _ *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
+		exec: func(o *op, _ []float32, in args) (G.Value, error) {
+			x := in.t[0]
 			var s float64
 			for _, v := range x {
 				s += float64(v)
@@ -54,12 +51,9 @@ func fillDef(shape tensor.Shape, k float32) *opDef {
 	shape = shape.Clone()
 	return &opDef{name: fmt.Sprintf("Fill%v{%g}", shape, k), arity: 1, typ: fn(scalar, t4), diffWRT: []bool{true},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return shape.Clone(), nil },
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			s, err := scalarOf(in[0])
-			if err != nil {
-				return nil, err
-			}
-			fill(out.Data().([]float32), k*s)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			s := in.s[0]
+			fill(out, k*s)
 			return nil, nil
 		},
 		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
@@ -73,11 +67,8 @@ func fillDef(shape tensor.Shape, k float32) *opDef {
 func scaledSumSqDef(k float32) *opDef {
 	return &opDef{name: fmt.Sprintf("ScaledSumSq{%g}", k), arity: 1, typ: fn(t4, scalar), diffWRT: []bool{true},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.ScalarShape(), nil },
-		exec: func(o *op, _ *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
+		exec: func(o *op, _ []float32, in args) (G.Value, error) {
+			x := in.t[0]
 			var s float64
 			for _, v := range x {
 				s += float64(v) * float64(v)
@@ -95,16 +86,10 @@ func scaledSumSqDef(k float32) *opDef {
 func scaleByScalarDef(k float32) *opDef {
 	return &opDef{name: fmt.Sprintf("ScaleByScalar{%g}", k), arity: 2, typ: fn(t4, scalar, t4), diffWRT: []bool{true, true},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			s, err := scalarOf(in[1])
-			if err != nil {
-				return nil, err
-			}
-			y := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			s := in.s[1]
+			y := out
 			for i, v := range x {
 				y[i] = k * s * v
 			}
@@ -136,12 +121,9 @@ func sampleNorms(g []float32, n int) []float64 {
 func gradPenaltyDef() *opDef {
 	return &opDef{name: "GradPenalty", arity: 1, typ: fn(t4, scalar), diffWRT: []bool{true},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.ScalarShape(), nil },
-		exec: func(o *op, _ *tensor.Dense, in []G.Value) (G.Value, error) {
-			g, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			n := in[0].Shape()[0]
+		exec: func(o *op, _ []float32, in args) (G.Value, error) {
+			g := in.t[0]
+			n := in.shape[0][0]
 			var s float64
 			for _, nr := range sampleNorms(g, n) {
 				s += (nr - 1) * (nr - 1)
@@ -159,18 +141,12 @@ func gradPenaltyDef() *opDef {
 func gradPenaltyGradDef() *opDef {
 	return &opDef{name: "GradPenaltyGrad", arity: 2, typ: fn(t4, scalar, t4), diffWRT: []bool{true, true},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			g, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			s, err := scalarOf(in[1])
-			if err != nil {
-				return nil, err
-			}
-			n := in[0].Shape()[0]
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			g := in.t[0]
+			s := in.s[1]
+			n := in.shape[0][0]
 			d := len(g) / n
-			y := out.Data().([]float32)
+			y := out
 			for i, nr := range sampleNorms(g, n) {
 				k := float32(float64(s) * 2 / float64(n) * (nr - 1) / (nr + normEps))
 				for j := i * d; j < (i+1)*d; j++ {
@@ -207,15 +183,9 @@ func weightedSumDef(square bool) *opDef {
 			}
 			return tensor.ScalarShape(), nil
 		},
-		exec: func(o *op, _ *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			w, err := data(in[1])
-			if err != nil {
-				return nil, err
-			}
+		exec: func(o *op, _ []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			w := in.t[1]
 			var s float64
 			for i, v := range x {
 				if square {
@@ -241,20 +211,11 @@ func weightedSumDef(square bool) *opDef {
 func weightedGradDef() *opDef {
 	return &opDef{name: "WeightedSquareGrad", arity: 3, typ: fn(t4, t4, scalar, t4), diffWRT: []bool{true, false, true},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			w, err := data(in[1])
-			if err != nil {
-				return nil, err
-			}
-			s, err := scalarOf(in[2])
-			if err != nil {
-				return nil, err
-			}
-			y := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			w := in.t[1]
+			s := in.s[2]
+			y := out
 			for i, v := range x {
 				y[i] = 2 * s * w[i] * v
 			}

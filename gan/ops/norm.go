@@ -45,16 +45,13 @@ func pixelInv(x []float32, c, plane, lo, hi int, inv []float32) {
 
 func pixelNormDef() *opDef {
 	return &opDef{name: "PixelNorm", arity: 1, typ: fn(t4, t4), diffWRT: []bool{true}, shape: sameShape,
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			n, c, h, w, err := dims4(in.shape[0])
 			if err != nil {
 				return nil, err
 			}
-			n, c, h, w, err := dims4(in[0].Shape())
-			if err != nil {
-				return nil, err
-			}
-			y := out.Data().([]float32)
+			y := out
 			plane := h * w
 			forPixels(o.pool, n, plane, func(wk, b, lo, hi int) {
 				inv := o.pool.Scratch(wk, 0, hi-lo)
@@ -80,17 +77,11 @@ func pixelNormDef() *opDef {
 // norm, so no second derivative is defined.
 func pixelNormGradDef() *opDef {
 	return &opDef{name: "PixelNormGrad", arity: 2, typ: fn(t4, t4, t4), diffWRT: []bool{true, true}, shape: sameShape,
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			g, err := data(in[1])
-			if err != nil {
-				return nil, err
-			}
-			n, c, h, w, _ := dims4(in[0].Shape())
-			y := out.Data().([]float32)
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			g := in.t[1]
+			n, c, h, w, _ := dims4(in.shape[0])
+			y := out
 			plane := h * w
 			forPixels(o.pool, n, plane, func(wk, b, lo, hi int) {
 				inv := o.pool.Scratch(wk, 0, hi-lo)
@@ -178,16 +169,13 @@ func mbstdDef(gs int) *opDef {
 			}
 			return tensor.Shape{n, c + 1, h, w}, err
 		},
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			n, c, h, w, _ := dims4(in[0].Shape())
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			n, c, h, w, _ := dims4(in.shape[0])
 			d, plane := c*h*w, h*w
 			u, sig = grow(u, n*d), grow(sig, n/gs*d)
 			mbstdStats(x, n, gs, d, u, sig)
-			y := out.Data().([]float32)
+			y := out
 			for i := 0; i < n; i++ {
 				copy(y[i*(c+1)*plane:], x[i*d:(i+1)*d])
 				var s float64
@@ -211,20 +199,14 @@ func mbstdVJPDef(gs int) *opDef {
 	var u, sig []float32
 	return &opDef{name: fmt.Sprintf("MinibatchStddevVJP{%d}", gs), arity: 2, typ: fn(t4, t4, t4), diffWRT: []bool{true, true},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			g, err := data(in[1])
-			if err != nil {
-				return nil, err
-			}
-			n, c, h, w, _ := dims4(in[0].Shape())
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			g := in.t[1]
+			n, c, h, w, _ := dims4(in.shape[0])
 			d, plane := c*h*w, h*w
 			u, sig = grow(u, n*d), grow(sig, n/gs*d)
 			mbstdStats(x, n, gs, d, u, sig)
-			y := out.Data().([]float32)
+			y := out
 			for g0 := 0; g0 < n; g0 += gs {
 				var gsum float64
 				for i := g0; i < g0+gs; i++ {
@@ -262,20 +244,14 @@ func mbstdJVPDef(gs int) *opDef {
 			n, c, h, w, err := dims4(in[0])
 			return tensor.Shape{n, c + 1, h, w}, err
 		},
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			hv, err := data(in[1])
-			if err != nil {
-				return nil, err
-			}
-			n, c, h, w, _ := dims4(in[0].Shape())
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			hv := in.t[1]
+			n, c, h, w, _ := dims4(in.shape[0])
 			d, plane := c*h*w, h*w
 			u, sig = grow(u, n*d), grow(sig, n/gs*d)
 			mbstdStats(x, n, gs, d, u, sig)
-			y := out.Data().([]float32)
+			y := out
 			for g0 := 0; g0 < n; g0 += gs {
 				var s float64
 				for i := g0; i < g0+gs; i++ {
@@ -309,24 +285,15 @@ func mbstdVJPxDef(gs int) *opDef {
 	var u, sig []float32
 	return &opDef{name: fmt.Sprintf("MinibatchStddevVJPx{%d}", gs), arity: 3, typ: fn(t4, t4, t4, t4), diffWRT: []bool{true, true, true},
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
-		exec: func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error) {
-			x, err := data(in[0])
-			if err != nil {
-				return nil, err
-			}
-			g, err := data(in[1])
-			if err != nil {
-				return nil, err
-			}
-			hv, err := data(in[2])
-			if err != nil {
-				return nil, err
-			}
-			n, c, h, w, _ := dims4(in[0].Shape())
+		exec: func(o *op, out []float32, in args) (G.Value, error) {
+			x := in.t[0]
+			g := in.t[1]
+			hv := in.t[2]
+			n, c, h, w, _ := dims4(in.shape[0])
 			d, plane := c*h*w, h*w
 			u, sig = grow(u, n*d), grow(sig, n/gs*d)
 			mbstdStats(x, n, gs, d, u, sig)
-			y := out.Data().([]float32)
+			y := out
 			for g0 := 0; g0 < n; g0 += gs {
 				var gsum float64
 				for i := g0; i < g0+gs; i++ {

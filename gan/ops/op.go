@@ -37,6 +37,39 @@ type op struct {
 	pool  *Pool
 	self  *Node
 	in    []*Node
+	args  args // reused by every run
+}
+
+// args are an op's input values as its kernel uses them.
+type args struct {
+	t     [][]float32    // the data of tensor inputs (nil for scalars)
+	s     []float32      // the values of scalar inputs (0 for tensors)
+	shape []tensor.Shape // the shapes of all inputs
+}
+
+// unpack fills o.args from the input values.
+func (o *op) unpack(in []G.Value) error {
+	a := &o.args
+	if len(a.t) != len(in) {
+		a.t, a.s, a.shape = make([][]float32, len(in)), make([]float32, len(in)), make([]tensor.Shape, len(in))
+	}
+	for i, v := range in {
+		a.t[i], a.s[i], a.shape[i] = nil, 0, v.Shape()
+		if t, ok := v.(tensor.Tensor); ok && t.Dims() > 0 {
+			d, ok := t.Data().([]float32)
+			if !ok {
+				return fmt.Errorf("input %d: expected float32 data, got %T", i, t.Data())
+			}
+			a.t[i] = d
+			continue
+		}
+		s, err := scalarOf(v)
+		if err != nil {
+			return fmt.Errorf("input %d: %w", i, err)
+		}
+		a.s[i] = s
+	}
+	return nil
 }
 
 type opDef struct {
@@ -48,7 +81,7 @@ type opDef struct {
 	diffWRT []bool
 	// exec computes the op. For tensor-valued ops out is the arena buffer to fill and the
 	// returned Value is ignored; for scalar-valued ops out is nil and exec returns the value.
-	exec func(o *op, out *tensor.Dense, in []G.Value) (G.Value, error)
+	exec func(o *op, out []float32, in args) (G.Value, error)
 	// diff returns one gradient node per input (nil where not differentiable).
 	diff func(o *op, in []*Node, out, grad *Node) ([]*Node, error)
 }
@@ -80,26 +113,27 @@ func (o *op) Do(in ...G.Value) (G.Value, error) {
 	if len(in) != o.def.arity {
 		return nil, fmt.Errorf("%s: got %d inputs, want %d", o.def.name, len(in), o.def.arity)
 	}
+	if err := o.unpack(in); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.def.name, err)
+	}
 	var out *tensor.Dense
+	var buf []float32
 	if !o.isScalar() {
-		shapes := make([]tensor.Shape, len(in))
-		for i, v := range in {
-			shapes[i] = v.Shape()
-		}
-		shape, err := o.def.shape(shapes)
+		shape, err := o.def.shape(o.args.shape)
 		if err != nil {
 			return nil, err
 		}
 		if out, err = o.arena.output(o.self, shape); err != nil {
 			return nil, err
 		}
+		buf = out.Data().([]float32)
 	}
 	var start time.Time
 	prof := profiling()
 	if prof {
 		start = time.Now()
 	}
-	v, err := o.def.exec(o, out, in)
+	v, err := o.def.exec(o, buf, o.args)
 	if prof {
 		record(o.def.name, time.Since(start))
 	}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"tessera/gan/data"
@@ -17,10 +18,16 @@ const (
 	evalSWDSeed  uint64 = 0x5ed
 )
 
+// ErrNoEvaluation says that an evaluator has nothing to measure at this resolution.
+var ErrNoEvaluation = errors.New("no evaluation at this resolution")
+
 // SWDEvaluator returns an Evaluator that compares n samples of the averaged generator with n real
 // crops at the current resolution (MS-SWD, x1e3).
 func SWDEvaluator(n int) Evaluator {
 	return func(ctx context.Context, t *Trainer, gen *synth.Generator) ([]float64, []int, float64, error) {
+		if model.BaseRes*gen.Scale() < 8 {
+			return nil, nil, 0, ErrNoEvaluation // MS-SWD needs 8x8 patches and more
+		}
 		fake, err := Samples(ctx, gen, n, evalFakeSeed)
 		if err != nil {
 			return nil, nil, 0, err

@@ -69,6 +69,7 @@ type Status struct {
 // Event is something a run reports while it trains.
 type Event struct {
 	Kind    EventKind
+	Trainer *Trainer // the run's trainer (a rollback replaces it)
 	Status  Status
 	Grid    image.Image // EventSample: the sample grid
 	Message string      // EventLog, EventError
@@ -84,6 +85,8 @@ const (
 	EventMetrics                     // a metrics line (possibly with MS-SWD) was written
 	EventStage                       // a new phase (resolution or fade) started
 	EventLog                         // a message for the user
+	EventStalled                     // a checkpoint cannot be written: training waits (Message says why)
+	EventRollback                    // training diverged and was rolled back (Message says why)
 )
 
 // Evaluator computes MS-SWD of generated images against real crops. It returns the per-level
@@ -100,22 +103,28 @@ type RunOptions struct {
 	MaxDuration     time.Duration // stop (with a checkpoint) after this much training time; 0: no limit
 	Evaluate        Evaluator     // nil: no MS-SWD
 	OnEvent         func(Event)   // called on the training goroutine; must not block for long
+	// RetryEvery is the wait between attempts to write a checkpoint that could not be written
+	// (disk full, directory not writable): training waits rather than run on unsaved.
+	RetryEvery time.Duration // default 30 s
+	// MaxRollbacks is how many divergences are survived before giving up (default 5).
+	MaxRollbacks int
 }
 
 // Runner drives a Trainer: it steps it, writes checkpoints, samples and metrics into the run
 // directory, and reports progress.
 type Runner struct {
-	T       *Trainer
-	opt     RunOptions
-	elapsed time.Duration // training time before this session
-	metrics *os.File
-	fixed   model.Latent // the sample grid's latents
-	window  []StepResult
-	lastCkp time.Time
-	last    Metrics    // the latest loss line
-	lastSWD Metrics    // the latest evaluation line
-	acc     StepResult // sums of the results since the last loss line
-	pending int        // iterations summed in acc
+	T         *Trainer
+	opt       RunOptions
+	elapsed   time.Duration // training time before this session
+	metrics   *os.File
+	fixed     model.Latent // the sample grid's latents
+	window    []StepResult
+	lastCkp   time.Time
+	last      Metrics    // the latest loss line
+	lastSWD   Metrics    // the latest evaluation line
+	acc       StepResult // sums of the results since the last loss line
+	pending   int        // iterations summed in acc
+	rollbacks int        // divergences survived
 }
 
 // NewRunner prepares a run directory for t. elapsed is the training time of earlier sessions
@@ -129,6 +138,12 @@ func NewRunner(t *Trainer, opt RunOptions, elapsed time.Duration) (*Runner, erro
 	}
 	if opt.LogEvery <= 0 {
 		opt.LogEvery = 10
+	}
+	if opt.RetryEvery <= 0 {
+		opt.RetryEvery = 30 * time.Second
+	}
+	if opt.MaxRollbacks <= 0 {
+		opt.MaxRollbacks = 5
 	}
 	if err := os.MkdirAll(filepath.Join(opt.Dir, SamplesDir), 0o755); err != nil {
 		return nil, fmt.Errorf("run directory: %w", err)
@@ -156,6 +171,7 @@ func (r *Runner) Close() error {
 }
 
 func (r *Runner) emit(e Event) {
+	e.Trainer = r.T
 	if r.opt.OnEvent != nil {
 		r.opt.OnEvent(e)
 	}
@@ -174,10 +190,16 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		if ferr := r.flushMetrics(session); ferr != nil && err == nil {
 			err = ferr
 		}
-		if serr := r.Save(session); serr != nil && err == nil {
+		if serr := r.saveOrWait(ctx, session); serr != nil && err == nil {
 			err = serr
 		}
 	}()
+	if _, serr := os.Stat(filepath.Join(r.opt.Dir, CheckpointFile)); serr != nil {
+		// a first checkpoint, so that a divergence or a crash always has a state to return to
+		if err := r.saveOrWait(ctx, session); err != nil {
+			return err
+		}
+	}
 	for {
 		if r.opt.MaxDuration > 0 && r.elapsed+session >= r.opt.MaxDuration {
 			r.emit(Event{Kind: EventLog, Message: "time limit reached", Status: r.status(session)})
@@ -197,6 +219,12 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 			return err
 		}
 		session += res.Duration
+		if why := diverged(res, r.T); why != "" {
+			if err := r.rollback(ctx, session, why); err != nil {
+				return err
+			}
+			continue
+		}
 		r.window = append(r.window, res)
 		if len(r.window) > 20 {
 			r.window = r.window[1:]
@@ -232,7 +260,7 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 			r.evaluate(ctx, session, after, "")
 		}
 		if stageEnded || time.Since(r.lastCkp) >= r.opt.CheckpointEvery {
-			if err := r.Save(session); err != nil {
+			if err := r.saveOrWait(ctx, session); err != nil {
 				return err
 			}
 		}
@@ -364,6 +392,9 @@ func (r *Runner) evaluate(ctx context.Context, session time.Duration, ph Phase, 
 	gen := synth.New(r.T.cfg.Model, r.T.GEMA, ph.Res, ph.Alpha)
 	defer gen.Release()
 	levels, res, avg, err := r.opt.Evaluate(ctx, r.T, gen)
+	if errors.Is(err, ErrNoEvaluation) {
+		return
+	}
 	if err != nil {
 		r.emit(Event{Kind: EventLog, Message: "MS-SWD: " + err.Error()})
 		return
@@ -391,13 +422,99 @@ func sanitize(m Metrics) Metrics {
 	return m
 }
 
-// Save writes a checkpoint now.
+// saveOrWait writes a checkpoint; when it cannot (disk full, directory gone or read-only) it
+// reports the problem and retries every RetryEvery, so that training never runs on without a way
+// back. It gives up only when ctx is cancelled.
+func (r *Runner) saveOrWait(ctx context.Context, session time.Duration) error {
+	for {
+		err := r.Save(session)
+		if err == nil || errors.Is(err, errNotFinite) {
+			return err
+		}
+		r.emit(Event{Kind: EventStalled, Status: r.status(session),
+			Message: fmt.Sprintf("cannot write the checkpoint (%v); training waits and retries every %v", err, r.opt.RetryEvery)})
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the last checkpoint could not be written: %w", err)
+		case <-time.After(r.opt.RetryEvery):
+		}
+	}
+}
+
+var errNotFinite = errors.New("the weights are not finite")
+
+// Save writes a checkpoint now. It refuses to write weights that are not finite.
 func (r *Runner) Save(session time.Duration) error {
 	path := filepath.Join(r.opt.Dir, CheckpointFile)
+	if name := r.T.nonFinite(); name != "" {
+		return fmt.Errorf("%w (%s); not saving", errNotFinite, name)
+	}
 	if err := WriteCheckpoint(path, r.T.Checkpoint(r.elapsed+session)); err != nil {
 		return err
 	}
 	r.lastCkp = time.Now()
 	r.emit(Event{Kind: EventCheckpoint, Status: r.status(session), Message: path})
+	return nil
+}
+
+// diverged says why an iteration shows divergence ("" if it does not): a loss or estimate that is
+// not finite, a critic whose scores run away, or weights that are not finite.
+func diverged(res StepResult, t *Trainer) string {
+	for _, v := range []struct {
+		name string
+		x    float64
+	}{{"critic loss", res.LossD}, {"generator loss", res.LossG}, {"Wasserstein estimate", res.WDist}, {"gradient penalty", res.GP}} {
+		if math.IsNaN(v.x) || math.IsInf(v.x, 0) {
+			return fmt.Sprintf("the %s is %v", v.name, v.x)
+		}
+	}
+	// D(real)^2 averages below about 100 in healthy runs (the drift term keeps the critic's
+	// scores near zero); scores in the thousands mean the critic has run away.
+	if res.Drift > 1e6 || math.Abs(res.WDist) > 1e4 {
+		return fmt.Sprintf("the critic ran away (Wasserstein estimate %.3g, mean squared real score %.3g)", res.WDist, res.Drift)
+	}
+	if name := t.nonFinite(); name != "" {
+		return "weights are not finite: " + name
+	}
+	return ""
+}
+
+// rollback returns to the last checkpoint with half the learning rate.
+func (r *Runner) rollback(ctx context.Context, session time.Duration, why string) error {
+	r.rollbacks++
+	if r.rollbacks > r.opt.MaxRollbacks {
+		return fmt.Errorf("training diverged %d times (last: %s at %d images); giving up", r.rollbacks, why, r.T.Images)
+	}
+	ck, err := ReadCheckpoint(filepath.Join(r.opt.Dir, CheckpointFile))
+	if err != nil {
+		return fmt.Errorf("training diverged (%s) and the last checkpoint cannot be read: %w", why, err)
+	}
+	at := r.T.Images
+	ck.Config.LR /= 2
+	ck.Config.ClipLR /= 2
+	t, err := Resume(ck, r.T.data)
+	if err != nil {
+		return fmt.Errorf("training diverged (%s) and could not be rolled back: %w", why, err)
+	}
+	// the optimiser state was saved with the old rate: carry the new one into it
+	switch o := t.optG.(type) {
+	case *Adam:
+		o.LR = ck.Config.LR
+		t.optD.(*Adam).LR = ck.Config.LR
+	case *RMSProp:
+		o.LR = ck.Config.ClipLR
+		t.optD.(*RMSProp).LR = ck.Config.ClipLR
+	}
+	r.T.Close()
+	r.T = t
+	r.acc, r.pending, r.window = StepResult{}, 0, nil
+	msg := fmt.Sprintf("divergence at %d images: %s; rolled back to the checkpoint at %d images with the learning rate halved to %g",
+		at, why, ck.Images, ck.Config.LR)
+	m := r.metricsLine(session)
+	m.Note = msg
+	if err := r.writeMetrics(sanitize(m)); err != nil {
+		return err
+	}
+	r.emit(Event{Kind: EventRollback, Status: r.status(session), Message: msg})
 	return nil
 }

@@ -325,3 +325,20 @@ func fadeReal(x []float32, n, res int, alpha float64) {
 
 // SeekImages moves the run to a point of the schedule without training (for benchmarks and tests).
 func (t *Trainer) SeekImages(images int64) { t.Images = images }
+
+// nonFinite returns the name of a weight tensor holding a NaN or an infinity ("" if none).
+func (t *Trainer) nonFinite() string {
+	for _, set := range []struct {
+		name string
+		p    *model.Params
+	}{{"generator", t.G}, {"critic", t.D}, {"averaged generator", t.GEMA}} {
+		for _, n := range set.p.Names() {
+			for _, v := range set.p.Data(n) {
+				if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+					return set.name + " " + n
+				}
+			}
+		}
+	}
+	return ""
+}
