@@ -85,6 +85,10 @@ type Session struct {
 	snap       atomic.Pointer[Snapshot]
 	version    atomic.Uint64
 
+	redraw     sync.Mutex // guards the two fields below
+	lastRedraw time.Time
+	pending    bool // a delayed redraw request is scheduled
+
 	mu      sync.Mutex // guards the fields below and serialises publishing
 	ds      *data.Dataset
 	dsSrc   string
@@ -116,7 +120,35 @@ func (s *Session) update(f func(*Snapshot)) {
 	f(&next)
 	next.Version = s.version.Add(1)
 	s.snap.Store(&next)
-	s.invalidate()
+	s.requestRedraw()
+}
+
+// minRedraw is the shortest interval between the redraws the session asks for: at low
+// resolutions an iteration takes a few milliseconds, and a frame drawn for each would take CPU
+// from training for no visible gain.
+const minRedraw = 200 * time.Millisecond
+
+// requestRedraw asks the UI for a frame, at most once per minRedraw; a request that comes too
+// soon is delayed, never dropped, so the latest snapshot is always drawn.
+func (s *Session) requestRedraw() {
+	s.redraw.Lock()
+	defer s.redraw.Unlock()
+	wait := minRedraw - time.Since(s.lastRedraw)
+	if wait <= 0 {
+		s.lastRedraw = time.Now()
+		s.invalidate()
+		return
+	}
+	if !s.pending {
+		s.pending = true
+		time.AfterFunc(wait, func() {
+			s.redraw.Lock()
+			s.pending = false
+			s.lastRedraw = time.Now()
+			s.redraw.Unlock()
+			s.invalidate()
+		})
+	}
 }
 
 func (s *Session) publish(f func(*Snapshot)) {

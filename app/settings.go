@@ -57,7 +57,8 @@ func (s Settings) TrainConfig() (train.Config, error) {
 		cfg.Model.Channels = model.DefaultChannels()
 	}
 	k := int64(s.KimgPerStage * 1000)
-	cfg.Schedule = train.Schedule{Stabilize: k, Fade: k, Final: k}
+	final := cfg.Schedule.Final * k / max(1, cfg.Schedule.Stabilize) // the default proportion
+	cfg.Schedule = train.Schedule{Stabilize: k, Fade: k, Final: final}
 	cfg.Crop.Source, cfg.Crop.Rotate90 = s.Scale, s.Rotate
 	if err := cfg.Validate(); err != nil {
 		return cfg, err

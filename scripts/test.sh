@@ -19,7 +19,7 @@ echo "== go test -race"
 go test -count=1 -race ./...
 echo "== fuzzing (short)"
 fuzztime=${FUZZTIME:-10s}
-go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime "$fuzztime" ./gan/data/
-go test -run '^$' -fuzz '^FuzzDecodeCheckpoint$' -fuzztime "$fuzztime" ./gan/train/
-go test -run '^$' -fuzz '^FuzzReadPNGMeta$' -fuzztime "$fuzztime" ./gan/texture/
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime "$fuzztime" -fuzzminimizetime 0 ./gan/data/
+go test -run '^$' -fuzz '^FuzzDecodeCheckpoint$' -fuzztime "$fuzztime" -fuzzminimizetime 0 ./gan/train/
+go test -run '^$' -fuzz '^FuzzReadPNGMeta$' -fuzztime "$fuzztime" -fuzzminimizetime 0 ./gan/texture/
 echo "== all checks passed"

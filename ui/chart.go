@@ -2,16 +2,22 @@ package ui
 
 import (
 	"fmt"
+	"image/draw"
+	"sync"
+
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+	"golang.org/x/image/vector"
 	"image"
 	"image/color"
 	"math"
 
 	"gioui.org/f32"
 	"gioui.org/layout"
-	"gioui.org/op"
 	"gioui.org/op/clip"
 	"gioui.org/op/paint"
-	"gioui.org/unit"
 	"gioui.org/widget/material"
 )
 
@@ -52,33 +58,115 @@ func fmtAxis(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-func (c chart) layout(gtx layout.Context, th *material.Theme, size image.Point) layout.Dimensions {
-	defer clip.UniformRRect(image.Rectangle{Max: size}, gtx.Dp(6)).Push(gtx.Ops).Pop()
-	paint.ColorOp{Color: colPanel}.Add(gtx.Ops)
-	paint.PaintOp{}.Add(gtx.Ops)
+// plotCache keeps a chart's rendering between frames. On a software renderer (Mesa llvmpipe under
+// Xvfb) stroking hundreds of line segments and drawing a few dozen labels costs tens of
+// milliseconds a frame; drawing one cached image costs almost nothing. The chart is rasterised
+// again only when its data or size change.
+type plotCache struct {
+	key string
+	op  paint.ImageOp // one op per image, so the GPU keeps its texture
+}
 
-	text := func(x, y int, s string, col color.NRGBA) {
-		defer op.Offset(image.Pt(x, y)).Push(gtx.Ops).Pop()
-		g := gtx
-		g.Constraints = layout.Constraints{Max: size}
-		l := material.Label(th, 11, s)
-		l.Color = col
-		l.Layout(g)
+func (c chart) key(size image.Point, scale float32) string {
+	k := fmt.Sprint(size, scale, len(c.data))
+	for _, s := range c.data {
+		k += fmt.Sprint(len(s.x))
+		if n := len(s.x); n > 0 {
+			k += fmt.Sprint(s.x[n-1], s.y[n-1], s.y[0])
+		}
 	}
-	text(gtx.Dp(10), gtx.Dp(6), c.title, colFg)
-	// legend
-	lx := size.X - gtx.Dp(8)
-	for i := len(c.data) - 1; i >= 0; i-- {
-		s := c.data[i]
-		lx -= gtx.Dp(unit.Dp(18 + 7*len(s.name)))
-		text(lx, gtx.Dp(6), "- "+s.name, s.col)
-	}
+	return k
+}
 
-	x0, y0 := gtx.Dp(46), gtx.Dp(26)
-	x1, y1 := size.X-gtx.Dp(10), size.Y-gtx.Dp(22)
-	if x1-x0 < 10 || y1-y0 < 10 {
+func (c chart) layout(gtx layout.Context, th *material.Theme, size image.Point, cache *plotCache) layout.Dimensions {
+	if size.X < 1 || size.Y < 1 {
 		return layout.Dimensions{Size: size}
 	}
+	if key := c.key(size, gtx.Metric.PxPerDp); cache.key != key {
+		cache.op = paint.NewImageOp(c.render(size, gtx.Metric.PxPerDp))
+		cache.key = key
+	}
+	defer clip.Rect(image.Rectangle{Max: size}).Push(gtx.Ops).Pop()
+	cache.op.Add(gtx.Ops)
+	paint.PaintOp{}.Add(gtx.Ops)
+	return layout.Dimensions{Size: size}
+}
+
+var (
+	chartFontOnce sync.Once
+	chartFont     *opentype.Font
+)
+
+func labelFace(px float64) font.Face {
+	chartFontOnce.Do(func() { chartFont, _ = opentype.Parse(goregular.TTF) })
+	if chartFont == nil {
+		return nil
+	}
+	f, err := opentype.NewFace(chartFont, &opentype.FaceOptions{Size: px, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// render draws the whole chart (background, frame, series, labels) into an image of size px.
+func (c chart) render(size image.Point, dp float32) *image.RGBA {
+	if dp <= 0 {
+		dp = 1
+	}
+	d := func(v float32) float32 { return v * dp }
+	img := image.NewRGBA(image.Rectangle{Max: size})
+	draw.Draw(img, img.Bounds(), image.NewUniform(colPanel), image.Point{}, draw.Src)
+	face := labelFace(float64(d(11)))
+	text := func(x, y float32, s string, col color.NRGBA) { // y is the top of the text
+		if face == nil {
+			return
+		}
+		dr := font.Drawer{Dst: img, Src: image.NewUniform(col), Face: face,
+			Dot: fixed.P(int(x), int(y)+face.Metrics().Ascent.Ceil())}
+		dr.DrawString(s)
+	}
+	width := func(s string) float32 {
+		if face == nil {
+			return 0
+		}
+		return float32(font.MeasureString(face, s).Ceil())
+	}
+	text(d(10), d(6), c.title, colFg)
+	lx := float32(size.X) - d(8)
+	for i := len(c.data) - 1; i >= 0; i-- {
+		s := "- " + c.data[i].name
+		lx -= width(s) + d(10)
+		text(lx, d(6), s, c.data[i].col)
+	}
+	x0, y0 := d(46), d(26)
+	x1, y1 := float32(size.X)-d(10), float32(size.Y)-d(22)
+	if x1-x0 < 10 || y1-y0 < 10 {
+		return img
+	}
+	r := vector.NewRasterizer(size.X, size.Y)
+	line := func(r *vector.Rasterizer, a, b f32.Point, w float32) {
+		v := b.Sub(a)
+		l := float32(math.Hypot(float64(v.X), float64(v.Y)))
+		if l == 0 {
+			return
+		}
+		n := f32.Pt(-v.Y/l*w/2, v.X/l*w/2)
+		r.MoveTo(a.X+n.X, a.Y+n.Y)
+		r.LineTo(b.X+n.X, b.Y+n.Y)
+		r.LineTo(b.X-n.X, b.Y-n.Y)
+		r.LineTo(a.X-n.X, a.Y-n.Y)
+		r.ClosePath()
+	}
+	paintWith := func(r *vector.Rasterizer, col color.NRGBA) {
+		r.Draw(img, img.Bounds(), image.NewUniform(col), image.Point{})
+	}
+	// the plot's frame
+	line(r, f32.Pt(x0, y0), f32.Pt(x1, y0), 1)
+	line(r, f32.Pt(x0, y1), f32.Pt(x1, y1), 1)
+	line(r, f32.Pt(x0, y0), f32.Pt(x0, y1), 1)
+	line(r, f32.Pt(x1, y0), f32.Pt(x1, y1), 1)
+
 	xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	n := 0
 	for _, s := range c.data {
@@ -91,56 +179,45 @@ func (c chart) layout(gtx layout.Context, th *material.Theme, size image.Point) 
 			n++
 		}
 	}
-	strokeRect(gtx, image.Rect(x0, y0, x1, y1), colBorder, 1)
 	if n == 0 {
-		text(x0+gtx.Dp(8), y0+gtx.Dp(8), "no data yet", colMuted)
-		return layout.Dimensions{Size: size}
+		paintWith(r, colBorder)
+		text(x0+d(8), y0+d(8), "no data yet", colMuted)
+		return img
 	}
 	if xlo == xhi {
 		xhi = xlo + 1
 	}
 	ylo, yhi = niceRange(ylo, yhi)
-	px := func(x float64) float32 { return float32(x0) + float32((x-xlo)/(xhi-xlo))*float32(x1-x0) }
-	py := func(y float64) float32 { return float32(y1) - float32((y-ylo)/(yhi-ylo))*float32(y1-y0) }
-	// axes labels: 3 ticks each
-	for i := 0; i <= 2; i++ {
-		yv := ylo + (yhi-ylo)*float64(i)/2
-		text(gtx.Dp(4), int(py(yv))-gtx.Dp(7), fmtAxis(yv), colMuted)
-		xv := xlo + (xhi-xlo)*float64(i)/2
-		text(int(px(xv))-gtx.Dp(12), y1+gtx.Dp(4), fmtAxis(xv), colMuted)
+	px := func(x float64) float32 { return x0 + float32((x-xlo)/(xhi-xlo))*(x1-x0) }
+	py := func(y float64) float32 { return y1 - float32((y-ylo)/(yhi-ylo))*(y1-y0) }
+	if ylo < 0 && yhi > 0 {
+		line(r, f32.Pt(x0, py(0)), f32.Pt(x1, py(0)), 1)
 	}
-	if ylo < 0 && yhi > 0 { // zero line
-		var p clip.Path
-		p.Begin(gtx.Ops)
-		p.MoveTo(f32.Pt(float32(x0), py(0)))
-		p.LineTo(f32.Pt(float32(x1), py(0)))
-		paint.FillShape(gtx.Ops, colBorder, clip.Stroke{Path: p.End(), Width: 1}.Op())
+	paintWith(r, colBorder)
+	for i := 0; i <= 2; i++ { // three ticks on each axis
+		yv := ylo + (yhi-ylo)*float64(i)/2
+		text(d(4), py(yv)-d(7), fmtAxis(yv), colMuted)
+		xv := xlo + (xhi-xlo)*float64(i)/2
+		text(px(xv)-d(12), y1+d(4), fmtAxis(xv), colMuted)
 	}
 	for _, s := range c.data {
-		var p clip.Path
-		p.Begin(gtx.Ops)
+		r := vector.NewRasterizer(size.X, size.Y)
+		var prev f32.Point
 		started := false
 		for i := range s.x {
 			if math.IsNaN(s.y[i]) || math.IsInf(s.y[i], 0) {
 				continue
 			}
 			pt := f32.Pt(px(s.x[i]), py(s.y[i]))
-			if !started {
-				p.MoveTo(pt)
-				started = true
-			} else {
-				p.LineTo(pt)
+			if started {
+				line(r, prev, pt, d(1.5))
 			}
-		}
-		paint.FillShape(gtx.Ops, s.col, clip.Stroke{Path: p.End(), Width: float32(gtx.Dp(1.5))}.Op())
-		if s.marks {
-			for i := range s.x {
-				r := float32(gtx.Dp(2.5))
-				c := f32.Pt(px(s.x[i]), py(s.y[i]))
-				e := clip.Ellipse{Min: image.Pt(int(c.X-r), int(c.Y-r)), Max: image.Pt(int(c.X+r), int(c.Y+r))}
-				paint.FillShape(gtx.Ops, s.col, e.Op(gtx.Ops))
+			if s.marks {
+				line(r, pt.Sub(f32.Pt(d(2.5), 0)), pt.Add(f32.Pt(d(2.5), 0)), d(5))
 			}
+			prev, started = pt, true
 		}
+		paintWith(r, s.col)
 	}
-	return layout.Dimensions{Size: size}
+	return img
 }

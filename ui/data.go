@@ -133,11 +133,7 @@ func (p *dataPane) summary(gtx layout.Context, snap *app.Snapshot) layout.Dimens
 				break
 			}
 			k := k
-			ws = append(ws, func(gtx layout.Context) layout.Dimensions {
-				l := material.Body2(th, k.Path+": "+k.Reason)
-				l.Color = colBad
-				return l.Layout(gtx)
-			})
+			ws = append(ws, coloured(k.Path+": "+k.Reason, 14, colBad))
 		}
 	}
 	return column(4, ws...)(gtx)
@@ -169,9 +165,11 @@ func (p *dataPane) thumbs(gtx layout.Context, snap *app.Snapshot) layout.Dimensi
 						}),
 						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 							gtx.Constraints.Max.X = size
-							l := material.Caption(th, fmt.Sprintf("%s\n%dx%d", used[i].Path, used[i].OrigWidth, used[i].OrigHeight))
-							l.Color, l.MaxLines = colMuted, 2
-							return l.Layout(gtx)
+							name := used[i].Path
+							if len(name) > 24 {
+								name = "..." + name[len(name)-21:]
+							}
+							return coloured(fmt.Sprintf("%s\n%dx%d", name, used[i].OrigWidth, used[i].OrigHeight), 12, colMuted)(gtx)
 						}),
 					)
 				})

@@ -25,6 +25,7 @@ type trainPane struct {
 	u                                             *UI
 	startBtn, pauseBtn, stopBtn, contBtn, openBtn widget.Clickable
 	openPath                                      widget.Editor
+	plots                                         [3]plotCache
 	maxRes, loss, mode                            widget.Enum
 	kimg, batch, seed                             widget.Editor
 	settingsList                                  widget.List
@@ -177,12 +178,21 @@ func (p *trainPane) layout(gtx layout.Context, snap *app.Snapshot) layout.Dimens
 						button(th, &p.contBtn, "Continue run", false, st == app.Stopped),
 						button(th, &p.openBtn, "Open run...", false, idle),
 					),
-					editor(th, &p.openPath, "or type a run folder and press Enter", 300),
+					func(gtx layout.Context) layout.Dimensions {
+						if !idle { // only usable when no run is active
+							return layout.Dimensions{}
+						}
+						return editor(th, &p.openPath, "or type a run folder and press Enter", 300)(gtx)
+					},
 					heading(th, "PROGRESS"),
 				}
 				ws = append(ws, p.stats(snap)...)
-				ws = append(ws, heading(th, "SETTINGS (for new runs)"))
-				ws = append(ws, p.settings(gtx, idle)...)
+				if idle {
+					// hidden while training: they only apply to new runs, and every label costs
+					// frame time on software renderers while training competes for the CPU
+					ws = append(ws, heading(th, "SETTINGS (for new runs)"))
+					ws = append(ws, p.settings(gtx, idle)...)
+				}
 				return material.List(th, &p.settingsList).Layout(gtx, len(ws), func(gtx layout.Context, i int) layout.Dimensions {
 					return layout.Inset{Bottom: 6}.Layout(gtx, ws[i])
 				})
@@ -312,7 +322,7 @@ func (p *trainPane) charts(gtx layout.Context, snap *app.Snapshot) layout.Dimens
 			children = append(children, layout.Rigid(layout.Spacer{Height: unit.Dp(10)}.Layout))
 		}
 		children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-			return c.layout(gtx, p.u.th, image.Pt(gtx.Constraints.Max.X, h))
+			return c.layout(gtx, p.u.th, image.Pt(gtx.Constraints.Max.X, h), &p.plots[i])
 		}))
 	}
 	return layout.Flex{Axis: layout.Vertical}.Layout(gtx, children...)
@@ -346,7 +356,7 @@ func (p *trainPane) timeline(gtx layout.Context, snap *app.Snapshot) layout.Dime
 		}
 		r := image.Rect(x, 0, x+w-gap, gtx.Dp(22))
 		func() {
-			defer clip.UniformRRect(r, gtx.Dp(3)).Push(gtx.Ops).Pop()
+			defer clip.Rect(r).Push(gtx.Ops).Pop()
 			paint.ColorOp{Color: colRaised}.Add(gtx.Ops)
 			paint.PaintOp{}.Add(gtx.Ops)
 			done := math.Max(0, math.Min(1, float64(snap.Status.Images-s0)/float64(s1-s0)))
@@ -358,9 +368,7 @@ func (p *trainPane) timeline(gtx layout.Context, snap *app.Snapshot) layout.Dime
 			defer op.Offset(image.Pt(x+gtx.Dp(6), gtx.Dp(3))).Push(gtx.Ops).Pop()
 			g := gtx
 			g.Constraints = layout.Constraints{Max: image.Pt(w, h)}
-			l := material.Label(th, 11, fmt.Sprintf("%d px", res))
-			l.Color = colFg
-			l.Layout(g)
+			coloured(fmt.Sprintf("%d px", res), 11, colFg)(g)
 		}()
 		x += w
 	}

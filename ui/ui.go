@@ -208,11 +208,7 @@ func (u *UI) header(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
 func (u *UI) headerRow(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
 	{
 		return layout.Flex{Alignment: layout.Middle}.Layout(gtx,
-			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-				l := material.Label(u.th, 20, "Tessera")
-				l.Color = colAccent
-				return l.Layout(gtx)
-			}),
+			layout.Rigid(coloured("Tessera", 20, colAccent)),
 			layout.Rigid(layout.Spacer{Width: 24}.Layout),
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 				var children []layout.FlexChild
@@ -220,13 +216,11 @@ func (u *UI) headerRow(gtx layout.Context, snap *app.Snapshot) layout.Dimensions
 					i := i
 					children = append(children, layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 						return layout.Inset{Right: 4}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-							b := material.Button(u.th, &u.tabs[i], tabNames[i])
-							b.TextSize, b.Inset = 13, layout.Inset{Top: 6, Bottom: 6, Left: 14, Right: 14}
-							b.Background, b.Color = colRaised, colFg
+							bg, fg := colRaised, colFg
 							if u.tab == i {
-								b.Background, b.Color = colAccent, rgb(0x1a1408)
+								bg, fg = colAccent, rgb(0x1a1408)
 							}
-							return b.Layout(gtx)
+							return flatButton(gtx, &u.tabs[i], tabNames[i], 13, bg, fg, layout.Inset{Top: 6, Bottom: 6, Left: 14, Right: 14})
 						})
 					}))
 				}
@@ -254,9 +248,7 @@ func (u *UI) statusPill(gtx layout.Context, snap *app.Snapshot) layout.Dimension
 	case app.Failed:
 		col = colBad
 	}
-	l := material.Label(u.th, 13, txt)
-	l.Color = col
-	return l.Layout(gtx)
+	return coloured(txt, 13, col)(gtx)
 }
 
 func (u *UI) footer(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
@@ -273,13 +265,16 @@ func (u *UI) footer(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
 	fill(gtx, colPanel, image.Pt(gtx.Constraints.Max.X, h))
 	gtx.Constraints.Min.Y, gtx.Constraints.Max.Y = h, h
 	return layout.Inset{Left: 16, Right: 16, Top: 5}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
-		l := material.Label(u.th, 12, strings.ReplaceAll(msg, "\n", " "))
-		l.Color = colMuted
+		col := colMuted
 		if snap.Err != nil {
-			l.Color = colBad
+			col = colBad
 		}
-		l.MaxLines = 1
-		return l.Layout(gtx)
+		msg = strings.ReplaceAll(msg, "\n", " ")
+		if len(msg) > 200 {
+			msg = msg[:200] + "..."
+		}
+		gtx.Constraints.Max.X = 1 << 20 // one line: clipped by the window
+		return coloured(msg, 12, col)(gtx)
 	})
 }
 
@@ -339,7 +334,7 @@ func (u *UI) Close(windowSize image.Point) {
 
 // roundedImage draws an image in a rounded frame of the given size.
 func (u *UI) roundedImage(gtx layout.Context, img image.Image, size image.Point) layout.Dimensions {
-	defer clip.UniformRRect(image.Rectangle{Max: size}, gtx.Dp(6)).Push(gtx.Ops).Pop()
+	defer clip.Rect(image.Rectangle{Max: size}).Push(gtx.Ops).Pop()
 	paint.ColorOp{Color: colRaised}.Add(gtx.Ops)
 	paint.PaintOp{}.Add(gtx.Ops)
 	if !isNil(img) {

@@ -67,36 +67,42 @@ func fill(gtx layout.Context, col color.NRGBA, size image.Point) layout.Dimensio
 	return layout.Dimensions{Size: size}
 }
 
-// panel draws w on a rounded panel background with padding.
+// panel draws w on a panel background with padding. (Square corners: on software renderers a
+// rounded clip over a large area costs several milliseconds a frame.)
 func panel(gtx layout.Context, w layout.Widget) layout.Dimensions {
 	m := op.Record(gtx.Ops)
 	dims := layout.UniformInset(unit.Dp(12)).Layout(gtx, w)
 	call := m.Stop()
-	r := gtx.Dp(8)
-	defer clip.UniformRRect(image.Rectangle{Max: dims.Size}, r).Push(gtx.Ops).Pop()
+	defer clip.Rect(image.Rectangle{Max: dims.Size}).Push(gtx.Ops).Pop()
 	paint.ColorOp{Color: colPanel}.Add(gtx.Ops)
 	paint.PaintOp{}.Add(gtx.Ops)
 	call.Add(gtx.Ops)
 	return dims
 }
 
+// texts rasterises the studio's labels (see textCache). The UI is drawn from one goroutine.
+var texts textCache
+
 // heading is a section title.
 func heading(th *material.Theme, txt string) layout.Widget {
 	return func(gtx layout.Context) layout.Dimensions {
-		l := material.Label(th, 13, txt)
-		l.Color = colAccent
-		return layout.Inset{Bottom: unit.Dp(6), Top: unit.Dp(4)}.Layout(gtx, l.Layout)
+		return layout.Inset{Bottom: unit.Dp(6), Top: unit.Dp(4)}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+			return texts.layout(gtx, txt, 13, colAccent)
+		})
 	}
 }
 
 func label(th *material.Theme, txt string) layout.Widget {
-	return material.Body2(th, txt).Layout
+	return func(gtx layout.Context) layout.Dimensions { return texts.layout(gtx, txt, 14, colFg) }
 }
 
 func muted(th *material.Theme, txt string) layout.Widget {
-	l := material.Body2(th, txt)
-	l.Color = colMuted
-	return l.Layout
+	return func(gtx layout.Context) layout.Dimensions { return texts.layout(gtx, txt, 14, colMuted) }
+}
+
+// coloured is a label in a given colour and size.
+func coloured(txt string, sp unit.Sp, col color.NRGBA) layout.Widget {
+	return func(gtx layout.Context) layout.Dimensions { return texts.layout(gtx, txt, sp, col) }
 }
 
 // stat is a "name  value" row.
@@ -112,21 +118,41 @@ func stat(th *material.Theme, name, value string) layout.Widget {
 	}
 }
 
-// button is a themed button; primary buttons use the accent colour.
+// button is a themed button; primary buttons use the accent colour. (Square, with a cached
+// label: see textCache.)
 func button(th *material.Theme, c *widget.Clickable, txt string, primary, enabled bool) layout.Widget {
 	return func(gtx layout.Context) layout.Dimensions {
-		b := material.Button(th, c, txt)
-		b.TextSize = 13
-		b.Inset = layout.Inset{Top: 7, Bottom: 7, Left: 12, Right: 12}
-		if !primary {
-			b.Background, b.Color = colRaised, colFg
+		bg, fg := colRaised, colFg
+		if primary {
+			bg, fg = colAccent, rgb(0x1a1408)
 		}
 		if !enabled {
 			gtx = gtx.Disabled()
-			b.Background, b.Color = colRaised, colMuted
+			bg, fg = colRaised, colMuted
 		}
-		return b.Layout(gtx)
+		return flatButton(gtx, c, txt, 13, bg, fg, layout.Inset{Top: 7, Bottom: 7, Left: 12, Right: 12})
 	}
+}
+
+// flatButton draws a clickable rectangle with a label; it lightens while hovered or pressed.
+func flatButton(gtx layout.Context, c *widget.Clickable, txt string, sp unit.Sp, bg, fg color.NRGBA, in layout.Inset) layout.Dimensions {
+	return c.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+		m := op.Record(gtx.Ops)
+		gtx.Constraints.Min = image.Point{}
+		dims := in.Layout(gtx, func(gtx layout.Context) layout.Dimensions { return texts.layout(gtx, txt, sp, fg) })
+		call := m.Stop()
+		if gtx.Enabled() && (c.Hovered() || c.Pressed()) {
+			bg = lighten(bg)
+		}
+		fill(gtx, bg, dims.Size)
+		call.Add(gtx.Ops)
+		return dims
+	})
+}
+
+func lighten(c color.NRGBA) color.NRGBA {
+	l := func(v uint8) uint8 { return uint8(min(255, int(v)+24)) }
+	return color.NRGBA{R: l(c.R), G: l(c.G), B: l(c.B), A: c.A}
 }
 
 // row lays widgets out horizontally with a gap.
@@ -170,7 +196,7 @@ func editor(th *material.Theme, e *widget.Editor, hint string, width unit.Dp) la
 			return ed.Layout(gtx)
 		})
 		call := m.Stop()
-		defer clip.UniformRRect(image.Rectangle{Max: dims.Size}, gtx.Dp(4)).Push(gtx.Ops).Pop()
+		defer clip.Rect(image.Rectangle{Max: dims.Size}).Push(gtx.Ops).Pop()
 		paint.ColorOp{Color: colRaised}.Add(gtx.Ops)
 		paint.PaintOp{}.Add(gtx.Ops)
 		call.Add(gtx.Ops)

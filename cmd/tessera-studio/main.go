@@ -33,7 +33,7 @@ func main() {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if err := ops.DefaultPool().SetNice(10); err != nil {
+	if err := ops.DefaultPool().SetBackground(); err != nil {
 		log.Printf("could not lower the training threads' priority: %v", err)
 	}
 	cfgDir, err := app.ConfigDir()
@@ -75,6 +75,7 @@ func main() {
 	go func() {
 		<-sig
 		w.Perform(system.ActionClose)
+		w.Invalidate() // wake the event loop if it is idle, so it acts on the close
 	}()
 
 	go func() {
@@ -106,8 +107,9 @@ func loop(w *gioapp.Window, u *ui.UI, session *app.Session) {
 			start := time.Now()
 			gtx := gioapp.NewContext(&ops, e)
 			u.Layout(gtx)
+			laid := time.Now()
 			e.Frame(gtx.Ops)
-			frames.add(time.Since(start))
+			frames.add(laid.Sub(start), time.Since(laid))
 			if e.Metric.PxPerDp > 0 {
 				size = image.Pt(int(float32(e.Size.X)/e.Metric.PxPerDp), int(float32(e.Size.Y)/e.Metric.PxPerDp))
 			}
@@ -119,16 +121,16 @@ func loop(w *gioapp.Window, u *ui.UI, session *app.Session) {
 	}
 }
 
-// frameLog records how long each frame takes to lay out and draw (TESSERA_FRAME_LOG=file writes
-// the durations in milliseconds, one per line, when the window closes).
+// frameLog records how long each frame takes to lay out and to draw (TESSERA_FRAME_LOG=file
+// writes both in milliseconds, a line per frame, when the window closes).
 type frameLog struct {
 	path string
-	d    []time.Duration
+	d    [][2]time.Duration
 }
 
-func (f *frameLog) add(d time.Duration) {
+func (f *frameLog) add(layout, draw time.Duration) {
 	if f.path != "" {
-		f.d = append(f.d, d)
+		f.d = append(f.d, [2]time.Duration{layout, draw})
 	}
 }
 
@@ -143,6 +145,6 @@ func (f *frameLog) write() {
 	}
 	defer out.Close()
 	for _, d := range f.d {
-		fmt.Fprintf(out, "%.3f\n", d.Seconds()*1000)
+		fmt.Fprintf(out, "%.3f %.3f\n", d[0].Seconds()*1000, d[1].Seconds()*1000)
 	}
 }

@@ -43,7 +43,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		out       = fs.String("out", "", "run directory to create (required)")
 		maxRes    = fs.Int("max-res", def.Model.MaxRes, "final resolution: 64, 128 or 256")
 		kimg      = fs.Float64("kimg-per-stage", float64(def.Schedule.Stabilize)/1000, "thousands of real images per stage phase (each stage fades in, then stabilises, for this many)")
-		finalKimg = fs.Float64("final-kimg", -1, "thousands of images to keep training at the final resolution after its stage (default: one more stage's worth; 0: until stopped)")
+		finalKimg = fs.Float64("final-kimg", float64(def.Schedule.Final)/1000, "thousands of images to keep training at the final resolution after its stage (0: until stopped)")
 		batch     = fs.Int("batch", def.Batch, "minibatch size (a multiple of 4)")
 		loss      = fs.String("loss", string(def.Loss), "wgan-gp or wgan-clip")
 		mode      = fs.String("mode", string(def.Mode), "progressive, or fixed (the non-progressive DCGAN-style baseline)")
@@ -79,12 +79,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			cfg.Model.Channels[r] = c
 		}
 	}
+	if *finalKimg < 0 {
+		return usagef("train: --final-kimg must not be negative")
+	}
 	cfg.Schedule.Stabilize = int64(*kimg * 1000)
 	cfg.Schedule.Fade = cfg.Schedule.Stabilize
-	cfg.Schedule.Final = cfg.Schedule.Stabilize
-	if *finalKimg >= 0 {
-		cfg.Schedule.Final = int64(*finalKimg * 1000)
-	}
+	cfg.Schedule.Final = int64(*finalKimg * 1000)
 	cfg.Crop.Source, cfg.Crop.Rotate90 = *scale, *rotate
 	cfg.Crop.FlipH, cfg.Crop.FlipV = !*noFlip, !*noFlip
 	if err := cfg.Validate(); err != nil {
@@ -127,6 +127,7 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dataDir := fs.String("data", "", "use this folder instead of the one the run was trained on")
 	anyData := fs.Bool("any-data", false, "continue even if the data differs from the run's (fingerprint mismatch)")
 	upscale := fs.Bool("upscale-small", false, "upscale photos smaller than the final resolution instead of skipping them")
+	extend := fs.Float64("extend-kimg", 0, "train this many thousand images more at the final resolution (for a run whose schedule is complete, or to go on longer)")
 	var rf runFlags
 	rf.register(fs)
 	pos, err := parse(fs, args)
@@ -136,10 +137,19 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) != 1 {
 		return usagef("resume: want exactly one RUNDIR")
 	}
+	if *extend < 0 {
+		return usagef("resume: --extend-kimg must not be negative")
+	}
 	dir := pos[0]
 	ck, err := train.ReadCheckpoint(filepath.Join(dir, train.CheckpointFile))
 	if err != nil {
 		return checkpointErr(err)
+	}
+	if *extend > 0 {
+		if ck.Config.Schedule.Final == 0 {
+			return usagef("resume: this run's last stage has no end; --extend-kimg is not needed")
+		}
+		ck.Config.Schedule.Final += int64(*extend * 1000)
 	}
 	src := ck.Data.Source
 	if *dataDir != "" {

@@ -49,6 +49,12 @@ func newConvGeom(n, cin, h, w, cout, k, pad int, circ bool) (convGeom, error) {
 
 func (g convGeom) kc() int { return g.cin * g.k * g.k }
 
+// flops is the multiply-add work of the convolution (x2).
+func (g convGeom) flops() int { return 2 * g.n * g.cout * g.kc() * g.oh * g.ow }
+
+// minParallelFLOPs: smaller convolutions run on the calling thread.
+const minParallelFLOPs = 1 << 22
+
 // colTarget is the number of output pixels per GEMM: large enough for OpenBLAS to run near its
 // peak, small enough that a chunk of im2col columns stays in the L2 cache (measured on the conv
 // shapes of the default networks: 256-512 columns beat 1024 by 10-30%).
@@ -214,7 +220,11 @@ func convForward(p *Pool, g convGeom, x, wmat []float32, scale float32, bias []f
 	n, at := g.chunks()
 	kc := g.kc()
 	plane := g.oh * g.ow
-	p.Parallel(n, n, func(wk, _, lo, hi int) {
+	parts := n
+	if g.flops() < minParallelFLOPs {
+		parts = 1
+	}
+	p.Parallel(n, parts, func(wk, _, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			c := at(i)
 			nc := c.cols(g.ow)
@@ -262,7 +272,11 @@ func convWeightGrad(p *Pool, g convGeom, x, gy []float32, scale float32, dw []fl
 	for _, part := range partials {
 		clear(part)
 	}
-	p.Parallel(n, Lanes, func(wk, lane, lo, hi int) {
+	run := p.Parallel
+	if g.flops() < minParallelFLOPs {
+		run = p.Serial
+	}
+	run(n, Lanes, func(wk, lane, lo, hi int) {
 		acc := partials[lane] // [kc][cout]
 		for i := lo; i < hi; i++ {
 			c := at(i)
@@ -543,7 +557,11 @@ func biasGradDef() *opDef {
 			n, c, h, w, _ := dims4(in.shape[0])
 			y := out
 			plane := h * w
-			o.pool.Parallel(c, c, func(_, _, lo, hi int) {
+			parts := c
+			if len(g) < minParallelWork {
+				parts = 1
+			}
+			o.pool.Parallel(c, parts, func(_, _, lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
 					var s float32
 					for b := 0; b < n; b++ {

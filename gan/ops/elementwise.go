@@ -9,10 +9,18 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// forPlanes runs fn over [0, n) split across the pool's workers.
-func forPlanes(p *Pool, n int, fn func(lo, hi int)) {
-	p.Parallel(n, p.Workers(), func(_, _, lo, hi int) { fn(lo, hi) })
+// forPlanes runs fn over [0, n) split across the pool's workers; work is the number of elements
+// touched, and small jobs run on the calling thread (waking the workers costs more than they save).
+func forPlanes(p *Pool, n, work int, fn func(lo, hi int)) {
+	parts := p.Workers()
+	if work < minParallelWork {
+		parts = 1
+	}
+	p.Parallel(n, parts, func(_, _, lo, hi int) { fn(lo, hi) })
 }
+
+// minParallelWork is the number of elements below which memory-bound kernels run on one thread.
+const minParallelWork = 1 << 16
 
 // Upsample doubles the width and height by repeating each pixel (nearest neighbour).
 func (b *Builder) Upsample(x *Node) *Node { return b.do(upsampleDef(1), x) }
@@ -31,7 +39,7 @@ func upsampleDef(s float32) *opDef {
 			x := in.t[0]
 			n, c, h, w, _ := dims4(in.shape[0])
 			y := out
-			forPlanes(o.pool, n*c, func(lo, hi int) {
+			forPlanes(o.pool, n*c, 4*n*c*h*w, func(lo, hi int) {
 				for pl := lo; pl < hi; pl++ {
 					src := x[pl*h*w : (pl+1)*h*w]
 					dst := y[pl*4*h*w : (pl+1)*4*h*w]
@@ -69,7 +77,7 @@ func poolDef(s float32) *opDef {
 			n, c, h, w, _ := dims4(in.shape[0])
 			y := out
 			oh, ow := h/2, w/2
-			forPlanes(o.pool, n*c, func(lo, hi int) {
+			forPlanes(o.pool, n*c, n*c*h*w, func(lo, hi int) {
 				for pl := lo; pl < hi; pl++ {
 					src := x[pl*h*w : (pl+1)*h*w]
 					dst := y[pl*oh*ow : (pl+1)*oh*ow]
@@ -99,7 +107,7 @@ func lreluDef() *opDef {
 		exec: func(o *op, out []float32, in args) (G.Value, error) {
 			x := in.t[0]
 			y := out
-			forPlanes(o.pool, len(x), func(lo, hi int) {
+			forPlanes(o.pool, len(x), len(x), func(lo, hi int) {
 				for i, v := range x[lo:hi] {
 					if v < 0 {
 						v *= Slope
@@ -125,7 +133,7 @@ func lreluGradDef() *opDef {
 			y := in.t[0]
 			g := in.t[1]
 			r := out
-			forPlanes(o.pool, len(y), func(lo, hi int) {
+			forPlanes(o.pool, len(y), len(y), func(lo, hi int) {
 				for i, v := range y[lo:hi] {
 					if v > 0 {
 						r[lo+i] = g[lo+i]
@@ -155,7 +163,7 @@ func lerpDef() *opDef {
 			bb := in.t[1]
 			al := in.s[2]
 			y := out
-			forPlanes(o.pool, len(a), func(lo, hi int) {
+			forPlanes(o.pool, len(a), len(a), func(lo, hi int) {
 				for i := lo; i < hi; i++ {
 					y[i] = al*a[i] + (1-al)*bb[i]
 				}
@@ -184,7 +192,7 @@ func scaleByDef(complement bool) *opDef {
 				al = 1 - al
 			}
 			y := out
-			forPlanes(o.pool, len(x), func(lo, hi int) {
+			forPlanes(o.pool, len(x), len(x), func(lo, hi int) {
 				for i := lo; i < hi; i++ {
 					y[i] = al * x[i]
 				}
@@ -215,7 +223,7 @@ func addDef(n int) *opDef {
 	d.exec = func(o *op, out []float32, in args) (G.Value, error) {
 		xs := in.t
 		y := out
-		forPlanes(o.pool, len(y), func(lo, hi int) {
+		forPlanes(o.pool, len(y), len(y), func(lo, hi int) {
 			copy(y[lo:hi], xs[0][lo:hi])
 			for _, x := range xs[1:] {
 				for i := lo; i < hi; i++ {

@@ -16,7 +16,11 @@ const pixelBlock = 4096
 // forPixels runs fn over blocks of pixels of each image: items are (image, pixel range).
 func forPixels(p *Pool, n, plane int, fn func(w, b, lo, hi int)) {
 	per := (plane + pixelBlock - 1) / pixelBlock
-	p.Parallel(n*per, n*per, func(w, _, lo, hi int) {
+	parts := n * per
+	if n*plane < minParallelWork/16 { // (per pixel, the kernels touch all channels)
+		parts = 1
+	}
+	p.Parallel(n*per, parts, func(w, _, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			b, k := i/per, i%per
 			fn(w, b, k*pixelBlock, min((k+1)*pixelBlock, plane))

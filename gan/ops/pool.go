@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Lanes is the fixed number of partial accumulators used by reductions (weight and bias
@@ -52,15 +54,33 @@ var defaultPool = NewPool(0)
 // DefaultPool is the pool every op uses.
 func DefaultPool() *Pool { return defaultPool }
 
+// SetBackground puts the pool's worker threads in the background: the idle scheduling class
+// (SCHED_IDLE) where available, else niceness 19. An interactive UI on the same machine then
+// preempts training as soon as it has work, instead of waiting for the scheduler to rebalance,
+// which keeps frame times low on two cores. It returns the first error met.
+func (p *Pool) SetBackground() error {
+	return p.onEachWorker(func() error {
+		if err := unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE}, 0); err == nil {
+			return nil
+		}
+		return syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19)
+	})
+}
+
 // SetNice sets the scheduling niceness (0..19) of the pool's worker threads, so that training
 // yields the CPU to an interactive UI on the same machine. It returns the first error met.
 func (p *Pool) SetNice(nice int) error {
+	return p.onEachWorker(func() error { return syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), nice) })
+}
+
+// onEachWorker runs fn once on each worker's thread.
+func (p *Pool) onEachWorker(fn func() error) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	errs := make([]error, len(p.work))
 	for w := range p.work {
 		w := w
-		p.work[w] <- func(int) { errs[w] = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), nice) }
+		p.work[w] <- func(int) { errs[w] = fn() }
 	}
 	for range p.work {
 		<-p.done
@@ -77,6 +97,16 @@ func (p *Pool) SetNice(nice int) error {
 // runs fn(worker, part, lo, hi) for each non-empty one; part j runs on worker j % Workers(). It
 // returns when all parts are done.
 func (p *Pool) Parallel(n, parts int, fn func(worker, part, lo, hi int)) {
+	p.parallel(n, parts, false, fn)
+}
+
+// Serial runs the same parts as Parallel, in order, on the calling thread (for jobs too small to
+// be worth waking the workers; the parts, and so any reduction over them, are the same).
+func (p *Pool) Serial(n, parts int, fn func(worker, part, lo, hi int)) {
+	p.parallel(n, parts, true, fn)
+}
+
+func (p *Pool) parallel(n, parts int, serial bool, fn func(worker, part, lo, hi int)) {
 	if parts > n {
 		parts = n
 	}
@@ -86,7 +116,7 @@ func (p *Pool) Parallel(n, parts int, fn func(worker, part, lo, hi int)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	nw := len(p.work)
-	if parts == 1 || nw == 1 {
+	if parts == 1 || nw == 1 || serial {
 		for j := 0; j < parts; j++ {
 			fn(0, j, j*n/parts, (j+1)*n/parts)
 		}

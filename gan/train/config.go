@@ -60,7 +60,7 @@ func DefaultConfig() Config {
 		Model:    model.DefaultConfig(),
 		Mode:     Progressive,
 		Loss:     WGANGP,
-		Schedule: Schedule{Stabilize: 3000, Fade: 3000, Final: 3000},
+		Schedule: Schedule{Stabilize: 2500, Fade: 2500, Final: 4000},
 		Batch:    16,
 		Seed:     1,
 		Crop:     Crop{Source: 256, Jitter: [2]float64{0.8, 1.25}, FlipH: true, FlipV: true},
