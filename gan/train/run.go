@@ -120,12 +120,12 @@ type Runner struct {
 	fixed     model.Latent // the sample grid's latents
 	window    []StepResult
 	lastCkp   time.Time
-	last      Metrics    // the latest loss line
-	lastSWD   Metrics    // the latest evaluation line
+	last      Metrics         // the latest loss line
+	lastSWD   Metrics         // the latest evaluation line
 	speeds    map[int]float64 // measured images per second at each resolution
-	acc       StepResult // sums of the results since the last loss line
-	pending   int        // iterations summed in acc
-	rollbacks int        // divergences survived
+	acc       StepResult      // sums of the results since the last loss line
+	pending   int             // iterations summed in acc
+	rollbacks int             // divergences survived
 }
 
 // NewRunner prepares a run directory for t. elapsed is the training time of earlier sessions
