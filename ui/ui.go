@@ -264,7 +264,7 @@ func (u *UI) footer(gtx layout.Context, snap *app.Snapshot) layout.Dimensions {
 	h := gtx.Dp(28)
 	fill(gtx, colPanel, image.Pt(gtx.Constraints.Max.X, h))
 	gtx.Constraints.Min.Y, gtx.Constraints.Max.Y = h, h
-	return layout.Inset{Left: 16, Right: 16, Top: 5}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
+	return layout.Inset{Left: 16, Right: 16, Top: 6}.Layout(gtx, func(gtx layout.Context) layout.Dimensions {
 		col := colMuted
 		if snap.Err != nil {
 			col = colBad

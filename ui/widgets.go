@@ -67,12 +67,14 @@ func fill(gtx layout.Context, col color.NRGBA, size image.Point) layout.Dimensio
 	return layout.Dimensions{Size: size}
 }
 
-// panel draws w on a panel background with padding. (Square corners: on software renderers a
-// rounded clip over a large area costs several milliseconds a frame.)
+// panel draws w on a panel background that fills the available space, with padding. (Square
+// corners: on software renderers a rounded clip over a large area costs several milliseconds a
+// frame.)
 func panel(gtx layout.Context, w layout.Widget) layout.Dimensions {
 	m := op.Record(gtx.Ops)
 	dims := layout.UniformInset(unit.Dp(12)).Layout(gtx, w)
 	call := m.Stop()
+	dims.Size = gtx.Constraints.Max // panels fill their space
 	defer clip.Rect(image.Rectangle{Max: dims.Size}).Push(gtx.Ops).Pop()
 	paint.ColorOp{Color: colPanel}.Add(gtx.Ops)
 	paint.PaintOp{}.Add(gtx.Ops)
