@@ -3,8 +3,10 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"io"
 	"math"
@@ -64,14 +66,21 @@ const (
 )
 
 // ModelFile writes (once) the model's weights into the run directory so that exports can be
-// regenerated exactly later, even after training has moved on, and returns its path.
+// regenerated exactly later, even after training has moved on, and returns its absolute path.
+// The name holds a hash of the weights and phase: after a rollback or a new run in the same
+// directory, the same image count names a different file.
 func ModelFile(m *Model) (string, error) {
 	if m.RunDir == "" {
 		return "", fmt.Errorf("the model has no run directory")
 	}
-	dir := filepath.Join(m.RunDir, "models")
-	path := filepath.Join(dir, fmt.Sprintf("ema-%09d.tsr", m.Images))
-	if _, err := os.Stat(path); err == nil {
+	runDir, err := filepath.Abs(m.RunDir)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(runDir, ModelsDir)
+	path := filepath.Join(dir, fmt.Sprintf("ema-%09d-%016x.tsr", m.Images, modelHash(m)))
+	_, errJSON := os.Stat(path + ".json")
+	if _, err := os.Stat(path); err == nil && errJSON == nil {
 		return path, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -86,19 +95,38 @@ func ModelFile(m *Model) (string, error) {
 		c.EMA = append(c.EMA, train.Tensor{Name: n, Shape: m.Params.Shape(n), Data: m.Params.Data(n)})
 	}
 	c.Config.Schedule = train.Schedule{Stabilize: 1, Fade: 1, Final: 0}
-	if err := train.WriteCheckpoint(path, c); err != nil {
+	// the phase first: a model file is only reused when both exist
+	if err := writeModelPhase(path, m, runDir); err != nil {
 		return "", err
 	}
-	if err := writeModelPhase(path, m); err != nil {
+	if err := train.WriteCheckpoint(path, c); err != nil {
 		return "", err
 	}
 	return path, nil
 }
 
+// modelHash is an FNV-1a hash of the model's phase and weights.
+func modelHash(m *Model) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(m.Res))
+	h.Write(b[:])
+	binary.LittleEndian.PutUint64(b[:], math.Float64bits(m.Alpha))
+	h.Write(b[:])
+	for _, n := range m.Params.Names() {
+		h.Write([]byte(n))
+		for _, v := range m.Params.Data(n) {
+			binary.LittleEndian.PutUint32(b[:4], math.Float32bits(v))
+			h.Write(b[:4])
+		}
+	}
+	return h.Sum64()
+}
+
 // The model file's phase (resolution, fade) travels in a small JSON file beside it: the
 // checkpoint's schedule there is only a placeholder.
-func writeModelPhase(path string, m *Model) error {
-	b, _ := json.Marshal(map[string]any{"res": m.Res, "alpha": m.Alpha, "run": m.RunDir})
+func writeModelPhase(path string, m *Model, runDir string) error {
+	b, _ := json.Marshal(map[string]any{"res": m.Res, "alpha": m.Alpha, "run": runDir})
 	return train.WriteFileAtomic(path+".json", func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
@@ -233,7 +261,7 @@ func Export(ctx context.Context, ex *Explorer, p Point, spec ExportSpec, progres
 		meta := texture.Meta{
 			{Key: MetaSoftware, Value: train.Software},
 			{Key: MetaModel, Value: modelPath},
-			{Key: MetaRun, Value: m.RunDir},
+			{Key: MetaRun, Value: filepath.Dir(filepath.Dir(modelPath))}, // absolute
 			{Key: MetaImages, Value: strconv.FormatInt(m.Images, 10)},
 			{Key: MetaSize, Value: strconv.Itoa(size)},
 			{Key: MetaSeed, Value: strconv.FormatUint(seed, 10)},

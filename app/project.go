@@ -15,6 +15,9 @@ import (
 // ProjectFile is the studio's file in a run directory: what the user keeps with the run.
 const ProjectFile = "project.json"
 
+// ModelsDir holds, in a run directory, the model files that exports were made from.
+const ModelsDir = "models"
+
 // Favourite is a named point of the latent space.
 type Favourite struct {
 	Name  string `json:"name"`
@@ -52,4 +55,18 @@ func (p Project) Save(runDir string) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
+}
+
+// ClearRun removes a run's files from dir, the trainer's and the studio's (model files of
+// exports and favourites), so that a new run can start there.
+func ClearRun(dir string) error {
+	if err := train.ClearRun(dir); err != nil {
+		return err
+	}
+	for _, name := range []string{ModelsDir, ProjectFile} {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("clearing the old run: %w", err)
+		}
+	}
+	return nil
 }

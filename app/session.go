@@ -191,6 +191,7 @@ func (s *Session) LoadData(source string, maxRes int, upscale bool) error {
 		ds, err := train.LoadData(context.Background(), source, opt)
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		defer s.endLocked(done)
 		if err != nil {
 			var info *DataInfo
 			var ni *data.NoImagesError
@@ -223,14 +224,21 @@ func (s *Session) LoadData(source string, maxRes int, upscale bool) error {
 	return nil
 }
 
-// finish marks the worker goroutine as ended.
+// finish marks the worker goroutine as ended (if endLocked has not already) and closes done.
 func (s *Session) finish(done chan struct{}) {
 	s.mu.Lock()
+	s.endLocked(done)
+	s.mu.Unlock()
+	close(done)
+}
+
+// endLocked releases the session from the worker of done. Workers call it in the same critical
+// section that publishes their final state, so that a snapshot that is no longer busy never
+// meets a session that still refuses to start. Callers hold s.mu.
+func (s *Session) endLocked(done chan struct{}) {
 	if s.done == done {
 		s.done, s.cancel, s.runner = nil, nil, nil
 	}
-	s.mu.Unlock()
-	close(done)
 }
 
 // Start begins a new run in a new directory under runsDir, on the loaded data.
@@ -300,7 +308,7 @@ func (s *Session) Open(dir string) error {
 		history, evals := readMetrics(filepath.Join(dir, train.MetricsFile))
 		t, err := train.Resume(ck, nil)
 		if err != nil {
-			s.fail(err)
+			s.fail(done, err)
 			return
 		}
 		m := modelOf(t, dir)
@@ -310,6 +318,7 @@ func (s *Session) Open(dir string) error {
 		ds, derr := train.LoadData(context.Background(), ck.Data.Source, opt)
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		defer s.endLocked(done)
 		st := Stopped
 		if t.Phase().Done {
 			st = Finished
@@ -321,7 +330,8 @@ func (s *Session) Open(dir string) error {
 				n.Status.Last = history[len(history)-1]
 			}
 			if derr != nil {
-				n.Log = appendLog(n.Log, fmt.Sprintf("the run's data (%s) could not be loaded: %v", ck.Data.Source, derr))
+				n.Data = nil
+				n.Log = appendLog(n.Log, fmt.Sprintf("the run's data (%s) could not be loaded: %v; choose its folder to continue training", ck.Data.Source, derr))
 			} else {
 				n.Data = &DataInfo{Summary: ds.Summary(), Thumbs: ds.Thumbnails(96)}
 				if ds.Summary().Fingerprint != ck.Data.Fingerprint {
@@ -332,6 +342,8 @@ func (s *Session) Open(dir string) error {
 		})
 		if derr == nil {
 			s.ds, s.dsSrc = ds, ck.Data.Source
+		} else {
+			s.ds, s.dsSrc = nil, "" // never continue the run on the previously loaded set by accident
 		}
 	}()
 	return nil
@@ -362,6 +374,11 @@ func (s *Session) Continue() error {
 	if t.Phase().Done {
 		return errors.New("this run's schedule is complete")
 	}
+	if fp := s.ds.Summary().Fingerprint; fp != ck.Data.Fingerprint {
+		s.update(func(n *Snapshot) {
+			n.Log = appendLog(n.Log, fmt.Sprintf("note: continuing on %s, which differs from the data the run was trained on (%s)", s.dsSrc, ck.Data.Source))
+		})
+	}
 	s.startLocked(t, snap.RunDir, ck.Elapsed, snap.History, snap.Evals)
 	return nil
 }
@@ -384,7 +401,7 @@ func (s *Session) train(ctx context.Context, t *train.Trainer, dir string, elaps
 	opt := train.RunOptions{Dir: dir, Evaluate: train.SWDEvaluator(64), OnEvent: s.onEvent(ctx, dir)}
 	r, err := train.NewRunner(t, opt, elapsed)
 	if err != nil {
-		s.fail(err)
+		s.fail(done, err)
 		return
 	}
 	s.mu.Lock()
@@ -396,6 +413,7 @@ func (s *Session) train(ctx context.Context, t *train.Trainer, dir string, elaps
 	m := modelOf(t, dir)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.endLocked(done)
 	switch {
 	case err != nil && !errors.Is(err, context.Canceled):
 		s.update(func(n *Snapshot) {
@@ -412,8 +430,12 @@ func (s *Session) train(ctx context.Context, t *train.Trainer, dir string, elaps
 	}
 }
 
-func (s *Session) fail(err error) {
-	s.publish(func(n *Snapshot) { n.State, n.Err = Failed, err; n.Log = appendLog(n.Log, err.Error()) })
+// fail publishes the failure of the worker of done and releases the session from it.
+func (s *Session) fail(done chan struct{}, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.update(func(n *Snapshot) { n.State, n.Err = Failed, err; n.Log = appendLog(n.Log, err.Error()) })
+	s.endLocked(done)
 }
 
 // onEvent publishes the runner's events, and holds the trainer while the session is paused.

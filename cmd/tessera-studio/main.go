@@ -62,10 +62,14 @@ func main() {
 	if open != "" {
 		if _, err := os.Stat(open); err == nil {
 			if err := session.Open(open); err != nil {
-				session.Logf("could not reopen %s: %v", open, err)
+				session.Logf("could not open %s: %v", open, err)
 			} else {
 				u.SetTab(ui.TabTrain)
 			}
+		} else if *runDir != "" {
+			// an explicit --run that is not there is an error; a last run that was deleted is not
+			log.Printf("--run %s: %v", open, err)
+			session.Logf("could not open %s: %v", open, err)
 		}
 	}
 

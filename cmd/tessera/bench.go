@@ -57,6 +57,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) > 0 {
 		return usagef("bench: unexpected argument %q", pos[0])
 	}
+	if *iters < 1 {
+		return usagef("bench: --iters must be at least 1, not %d", *iters)
+	}
 	cfg := train.DefaultConfig().WithLoss(train.Loss(*loss))
 	cfg.Model.MaxRes, cfg.Batch = *res, *batch
 	if err := cfg.Validate(); err != nil {

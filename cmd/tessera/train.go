@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"tessera/app"
 	"tessera/gan/data"
 	"tessera/gan/model"
 	"tessera/gan/train"
@@ -90,8 +91,14 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
-	if _, err := os.Stat(filepath.Join(*out, train.CheckpointFile)); err == nil && !*force {
-		return usagef("train: %s already holds a run; use 'tessera resume %s' or --force", *out, *out)
+	if _, err := os.Stat(filepath.Join(*out, train.CheckpointFile)); err == nil {
+		if !*force {
+			return usagef("train: %s already holds a run; use 'tessera resume %s' or --force", *out, *out)
+		}
+		if err := app.ClearRun(*out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "removed the old run in %s\n", *out)
 	}
 	src := train.SourceOf(*dataDir)
 	fmt.Fprintf(stderr, "loading %s\n", src)

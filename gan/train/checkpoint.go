@@ -199,6 +199,35 @@ func (c *CheckpointV1) validate() error {
 			}
 		}
 	}
+	for _, o := range []struct {
+		net string
+		ts  []Tensor
+		opt OptimizerState
+	}{{"generator", c.G, c.OptG}, {"critic", c.D, c.OptD}} {
+		sizes := map[string]int{}
+		for _, t := range o.ts {
+			sizes[t.Name] = len(t.Data)
+		}
+		for _, state := range []map[string][]float32{o.opt.M, o.opt.V} {
+			for name, v := range state {
+				if n, ok := sizes[name]; !ok || n != len(v) {
+					return fmt.Errorf("%s optimiser state for %s: %d values, the weights have %d", o.net, name, len(v), n)
+				}
+			}
+		}
+		if o.opt.Kind == "adam" {
+			for name := range o.opt.M {
+				if _, ok := o.opt.V[name]; !ok {
+					return fmt.Errorf("%s optimiser state for %s: first moment without second", o.net, name)
+				}
+			}
+			for name := range o.opt.V {
+				if _, ok := o.opt.M[name]; !ok {
+					return fmt.Errorf("%s optimiser state for %s: second moment without first", o.net, name)
+				}
+			}
+		}
+	}
 	return nil
 }
 

@@ -164,6 +164,23 @@ func TestCheckpointRoundTripAndDamage(t *testing.T) {
 			t.Errorf("%s: error %v, want it to mention %q", c.name, err, c.want)
 		}
 	}
+	// a well-framed checkpoint whose optimiser state does not fit the weights
+	short := *ck
+	short.OptD.M = map[string][]float32{}
+	for n, m := range ck.OptD.M {
+		short.OptD.M[n] = m
+	}
+	for n, m := range short.OptD.M {
+		short.OptD.M[n] = m[:len(m)-1]
+		break
+	}
+	shortPath := filepath.Join(t.TempDir(), CheckpointFile)
+	if err := WriteCheckpoint(shortPath, &short); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadCheckpoint(shortPath); err == nil || !strings.Contains(err.Error(), "optimiser state") {
+		t.Errorf("short optimiser state: error %v, want it to mention the optimiser state", err)
+	}
 	if _, err := DecodeCheckpoint(nil); !errors.Is(err, ErrNotCheckpoint) {
 		t.Errorf("empty file: %v is not ErrNotCheckpoint", err)
 	}

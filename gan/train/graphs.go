@@ -15,6 +15,26 @@ type input struct {
 	t    *tensor.Dense
 }
 
+// criticLoss is the critic's loss from its scores on [real; fake]: the negated Wasserstein
+// estimate, mean D(fake) - mean D(real) (wgan weights -1/n on the real half, 1/n on the fake
+// half); for WGAN-GP plus drift * mean D(real)^2 (real weights 1/n on the real half) and lambda
+// times the gradient penalty of grad, the critic's gradient at the interpolates, which it also
+// returns (nil for weight clipping).
+func criticLoss(b *ops.Builder, cfg Config, scores, wganWeights, realWeights, grad *G.Node) (loss, gp *G.Node) {
+	loss = b.WeightedSum(scores, wganWeights)
+	if cfg.Loss != WGANGP {
+		return loss, nil
+	}
+	drift := b.WeightedSumSquares(scores, realWeights)
+	gp = b.GradPenalty(grad)
+	if b.Err() != nil {
+		return loss, gp
+	}
+	loss = G.Must(G.Add(loss, G.Must(G.Mul(G.NewConstant(float32(cfg.Drift)), drift))))
+	loss = G.Must(G.Add(loss, G.Must(G.Mul(G.NewConstant(float32(cfg.Lambda)), gp))))
+	return loss, gp
+}
+
 func newInput(g *G.ExprGraph, name string, shape ...int) input {
 	size := 1
 	for _, d := range shape {
@@ -125,19 +145,20 @@ func buildStage(cfg Config, gp, dp *model.Params, res int, fading bool) (*stageG
 			s.realWeights.data()[i] = 1 / float32(n)
 		}
 		s.critOut = model.Critic(b, net, cfg.Model, s.realFake.node, s.critAlpha, res)
-		loss := b.WeightedSum(s.critOut, s.critWeights.node)
 		outputs := []*G.Node{s.critOut}
+		var grad *G.Node
 		if cfg.Loss == WGANGP {
-			drift := b.WeightedSumSquares(s.critOut, s.realWeights.node)
 			s.xhat = newInput(g, "xhat", n, 3, res, res)
 			dx := model.Critic(b, net, cfg.Model, s.xhat.node, s.critAlpha, res)
-			s.critGP = b.GradPenalty(b.GradOf(b.Sum(dx), s.xhat.node))
+			grad = b.GradOf(b.Sum(dx), s.xhat.node)
 			if b.Err() != nil {
 				return nil, fmt.Errorf("critic: %w", b.Err())
 			}
-			loss = G.Must(G.Add(loss, G.Must(G.Mul(G.NewConstant(float32(cfg.Drift)), drift))))
-			loss = G.Must(G.Add(loss, G.Must(G.Mul(G.NewConstant(float32(cfg.Lambda)), s.critGP))))
-			outputs = append(outputs, s.critGP)
+		}
+		loss, gp := criticLoss(b, cfg, s.critOut, s.critWeights.node, s.realWeights.node, grad)
+		if gp != nil {
+			s.critGP = gp
+			outputs = append(outputs, gp)
 		}
 		if b.Err() != nil {
 			return nil, fmt.Errorf("critic: %w", b.Err())

@@ -33,9 +33,12 @@ func (a *Adam) Update(names []string, w, g [][]float32) error {
 			return fmt.Errorf("adam: %s: %d weights, %d gradients", n, len(w[i]), len(g[i]))
 		}
 		m, v := a.M[n], a.V[n]
-		if m == nil {
+		if m == nil && v == nil {
 			m, v = make([]float32, len(w[i])), make([]float32, len(w[i]))
 			a.M[n], a.V[n] = m, v
+		}
+		if len(m) != len(w[i]) || len(v) != len(w[i]) {
+			return fmt.Errorf("adam: %s: state of %d and %d values for %d weights", n, len(m), len(v), len(w[i]))
 		}
 		wi, gi := w[i], g[i]
 		ops.ParallelFor(len(gi), func(lo, hi int) {
@@ -75,6 +78,9 @@ func (r *RMSProp) Update(names []string, w, g [][]float32) error {
 		if v == nil {
 			v = make([]float32, len(w[i]))
 			r.V[n] = v
+		}
+		if len(v) != len(w[i]) {
+			return fmt.Errorf("rmsprop: %s: state of %d values for %d weights", n, len(v), len(w[i]))
 		}
 		wi, gi := w[i], g[i]
 		ops.ParallelFor(len(gi), func(lo, hi int) {

@@ -126,6 +126,8 @@ type Runner struct {
 	acc       StepResult      // sums of the results since the last loss line
 	pending   int             // iterations summed in acc
 	rollbacks int             // divergences survived
+
+	metricsFailing bool // the last metrics write failed (reported once)
 }
 
 // NewRunner prepares a run directory for t. elapsed is the training time of earlier sessions
@@ -188,10 +190,9 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	var session time.Duration
 	lastPhase := Phase{Res: -1}
 	defer func() {
-		if ferr := r.flushMetrics(session); ferr != nil && err == nil {
-			err = ferr
-		}
-		if serr := r.saveOrWait(ctx, session); serr != nil && err == nil {
+		r.warnMetrics(r.flushMetrics(session))
+		// a failed final save matters more than the cancellation that led to it
+		if serr := r.saveOrWait(ctx, session); serr != nil && (err == nil || ctx.Err() != nil) {
 			err = serr
 		}
 	}()
@@ -241,9 +242,7 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		r.acc.Drift += res.Drift
 		r.pending++
 		if r.pending >= r.opt.LogEvery {
-			if err := r.flushMetrics(session); err != nil {
-				return err
-			}
+			r.warnMetrics(r.flushMetrics(session))
 		}
 		r.emit(Event{Kind: EventProgress, Status: r.status(session)})
 
@@ -295,6 +294,7 @@ func (r *Runner) writeMetrics(m Metrics) error {
 	if _, err := r.metrics.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("metrics log: %w", err)
 	}
+	r.metricsFailing = false
 	if len(m.SWD) > 0 {
 		r.lastSWD = m
 	} else {
@@ -304,6 +304,17 @@ func (r *Runner) writeMetrics(m Metrics) error {
 	st.Last = m
 	r.emit(Event{Kind: EventMetrics, Status: st})
 	return nil
+}
+
+// warnMetrics reports a failed metrics write once per run of failures. The metrics log is a
+// record, not state: training goes on (a disk that is full also stalls the next checkpoint, which
+// waits rather than losing state).
+func (r *Runner) warnMetrics(err error) {
+	if err == nil || r.metricsFailing {
+		return
+	}
+	r.metricsFailing = true
+	r.emit(Event{Kind: EventLog, Message: err.Error() + "; training goes on without it until it can be written"})
 }
 
 // status computes speed and the time left from the recent iterations.
@@ -423,9 +434,7 @@ func (r *Runner) evaluate(ctx context.Context, session time.Duration, ph Phase, 
 	m.Stage, m.Res, m.Alpha = ph.Stage, ph.Res, ph.Alpha
 	m.LossD, m.LossG, m.WDist, m.GP, m.Drift = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
 	m.SWD, m.SWDRes, m.Note = append(levels, avg), res, note
-	if err := r.writeMetrics(sanitize(m)); err != nil {
-		r.emit(Event{Kind: EventLog, Message: err.Error()})
-	}
+	r.warnMetrics(r.writeMetrics(sanitize(m)))
 }
 
 // sanitize makes an evaluation line JSON-safe: JSON has no NaN, so its loss fields become 0 and
@@ -532,9 +541,18 @@ func (r *Runner) rollback(ctx context.Context, session time.Duration, why string
 		at, why, ck.Images, ck.Config.LR)
 	m := r.metricsLine(session)
 	m.Note = msg
-	if err := r.writeMetrics(sanitize(m)); err != nil {
-		return err
-	}
+	r.warnMetrics(r.writeMetrics(sanitize(m)))
 	r.emit(Event{Kind: EventRollback, Status: r.status(session), Message: msg})
+	return nil
+}
+
+// ClearRun removes the files of a run from dir (its checkpoint, configuration, metrics log and
+// sample grids), so that a new run can start there. Other files in dir are left alone.
+func ClearRun(dir string) error {
+	for _, name := range []string{CheckpointFile, ConfigFile, MetricsFile, SamplesDir} {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("clearing the old run: %w", err)
+		}
+	}
 	return nil
 }

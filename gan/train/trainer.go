@@ -179,10 +179,12 @@ func (t *Trainer) Step(ctx context.Context) (StepResult, error) {
 	s := t.graphs
 	n, r := t.cfg.Batch, ph.Res
 	img := 3 * r * r
+	// a cancellation is honoured only between whole iterations: stopping after some of the critic
+	// steps would save a state that an uninterrupted run never passes through
+	if err := ctx.Err(); err != nil {
+		return StepResult{}, err
+	}
 	for c := 0; c < t.cfg.NCritic; c++ {
-		if err := ctx.Err(); err != nil {
-			return StepResult{}, err
-		}
 		real, err := t.nextReal()
 		if err != nil {
 			return StepResult{}, err
