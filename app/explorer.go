@@ -68,13 +68,20 @@ func (e *Explorer) Random(seed uint64) Point {
 	return Point{Style: s, NoiseA: seed, NoiseB: seed, Seed: seed}
 }
 
-// noise returns the noise grid of a seed for an l x l latent grid. The noise of a cell depends on
-// its position and the grid size only through the seed's stream, so it is deterministic.
+// noise returns the noise grid of a seed for an l x l latent grid. Each cell's noise is drawn
+// from (seed, cell position) alone, so grids of different sizes share their cells: a preview
+// shows the top-left corner of the texture that a larger export of the same point paints (up to
+// the wrap-around, which closes the grid at its own size).
 func (e *Explorer) noise(seed uint64, l int) []float32 {
-	rng := rngOf(seed, 2+uint64(l))
-	v := make([]float32, e.m.Config.NoiseDim*l*l)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
+	nd := e.m.Config.NoiseDim
+	v := make([]float32, nd*l*l)
+	for y := 0; y < l; y++ {
+		for x := 0; x < l; x++ {
+			rng := rngOf(seed, 2+(uint64(y)<<32|uint64(x)))
+			for c := 0; c < nd; c++ {
+				v[(c*l+y)*l+x] = float32(rng.NormFloat64())
+			}
+		}
 	}
 	return v
 }

@@ -96,3 +96,31 @@ func equal(a, b []float32) bool {
 	}
 	return len(a) == len(b)
 }
+
+// TestNoiseSharedAcrossGridSizes: a point's cells have the same noise on every grid size, so a
+// small preview shows the corner of a larger export; different cells and seeds differ.
+func TestNoiseSharedAcrossGridSizes(t *testing.T) {
+	e := NewRenderer(testModel())
+	nd := e.m.Config.NoiseDim
+	small, large := e.Latent(e.Random(5), 4), e.Latent(e.Random(5), 8)
+	cell := func(lt []float32, l, y, x int) []float32 {
+		v := make([]float32, nd)
+		for c := range v {
+			v[c] = lt[(c*l+y)*l+x]
+		}
+		return v
+	}
+	for y := 0; y < 4; y++ {
+		for x := 0; x < 4; x++ {
+			if !equal(cell(small.Noise, 4, y, x), cell(large.Noise, 8, y, x)) {
+				t.Fatalf("cell (%d,%d) differs between the 4x4 and the 8x8 grid", y, x)
+			}
+		}
+	}
+	if equal(cell(large.Noise, 8, 0, 1), cell(large.Noise, 8, 1, 0)) || equal(cell(large.Noise, 8, 0, 2), cell(large.Noise, 8, 0, 3)) {
+		t.Error("two cells have the same noise")
+	}
+	if other := e.Latent(e.Random(6), 4); equal(other.Noise, small.Noise) {
+		t.Error("two seeds give the same noise")
+	}
+}

@@ -36,6 +36,7 @@ type ExportSpec struct {
 	Preview   bool    // also a 3x3 tiled preview image
 	Animation string  // "", "gif" or "apng": a looping walk from the point and back
 	Frames    int     // frames of the animation
+	Overwrite bool    // replace files of the same name (otherwise a free name is chosen)
 }
 
 // DefaultPattern is the default file name pattern.
@@ -183,12 +184,36 @@ func fileName(pattern string, m *Model, seed uint64, size, n int) string {
 		"{seed}", strconv.FormatUint(seed, 10), "{size}", strconv.Itoa(size), "{n}", strconv.Itoa(n))
 	name := r.Replace(pattern)
 	name = strings.Map(func(c rune) rune {
-		if c == '/' || c == 0 {
+		if c == '/' || c == '\\' || c == ':' || c < 32 {
 			return '_'
 		}
 		return c
 	}, name)
 	return name
+}
+
+// exportSuffixes are the endings of the files one texture may write.
+var exportSuffixes = []string{".png", "-height.png", "-normal.png", "-tiled3x3.png"}
+
+// freeName returns name, or name-2, name-3, ... : the first under which none of a texture's
+// files exists in dir yet, so that an export never replaces an earlier one.
+func freeName(dir, name string) string {
+	for k := 1; ; k++ {
+		cand := name
+		if k > 1 {
+			cand = fmt.Sprintf("%s-%d", name, k)
+		}
+		taken := false
+		for _, suf := range exportSuffixes {
+			if _, err := os.Lstat(filepath.Join(dir, cand+suf)); err == nil {
+				taken = true
+				break
+			}
+		}
+		if !taken {
+			return cand
+		}
+	}
 }
 
 // Export generates textures from p and writes them (PNG with metadata, maps, previews,
@@ -256,7 +281,17 @@ func Export(ctx context.Context, ex *Explorer, p Point, spec ExportSpec, progres
 			res.Texture = tex8
 		}
 		seed := q.Seed
-		name := fileName(spec.Pattern, m, seed, size, i+1)
+		pattern := spec.Pattern
+		if pattern == "" {
+			pattern = DefaultPattern
+		}
+		if len(points) > 1 && !strings.Contains(pattern, "{n}") {
+			pattern += "-{n}" // variants must not share a name
+		}
+		name := fileName(pattern, m, seed, size, i+1)
+		if !spec.Overwrite {
+			name = freeName(spec.Dir, name)
+		}
 		pt, _ := json.Marshal(q)
 		meta := texture.Meta{
 			{Key: MetaSoftware, Value: train.Software},

@@ -83,6 +83,10 @@ func TestExport(t *testing.T) {
 	crop := pimg.(interface {
 		SubImage(image.Rectangle) image.Image
 	}).SubImage(image.Rect(100, 100, 612, 612))
+	// by the same statistic, and by the plain seam score
+	if r := cellSeam(crop, ex.Scale()); r < 1.1 {
+		t.Errorf("a 512 px crop of a photo: wrap seam / interior step = %.3f; want it visibly seamed (> 1.1)", r)
+	}
 	if s := metric.SeamScore(crop); s < 1.1 {
 		t.Errorf("a crop of a photo has seam score %.2f; the test needs it to be visibly seamed", s)
 	}
@@ -102,6 +106,18 @@ func TestExport(t *testing.T) {
 	b, _ := os.ReadFile(res2.Files[0])
 	if !bytes.Equal(a, b) {
 		t.Error("two exports of the same point and size differ")
+	}
+
+	// a second export into the same folder keeps the first
+	again, err := Export(context.Background(), ex, p, ExportSpec{Size: 512, Dir: out, Variants: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Files[0] == res.Files[0] {
+		t.Errorf("the second export replaced %s", res.Files[0])
+	}
+	if kept, _ := os.ReadFile(res.Files[0]); !bytes.Equal(kept, a) {
+		t.Error("the first export's file changed")
 	}
 
 	// metadata round trip: the file names its model, point and size; regenerating gives it again

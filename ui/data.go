@@ -33,7 +33,9 @@ func (p *dataPane) init(u *UI) {
 	if src != "" && src != train.BuiltinSource {
 		p.path.SetText(src)
 	}
-	if u.d.Session.Snapshot().Data == nil {
+	// at first start, the last folder (or the built-in set); not while a run is being opened,
+	// which loads the run's own data
+	if snap := u.d.Session.Snapshot(); snap.Data == nil && !snap.State.Busy() {
 		p.loadSource(src)
 	}
 }

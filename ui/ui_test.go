@@ -36,7 +36,11 @@ type harness struct {
 	input   bool // input was queued: a window redraws after delivering it
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, nil) }
+
+// newHarnessWith calls before on the session before the UI is made, as the studio's main opens
+// a run given on its command line.
+func newHarnessWith(t *testing.T, before func(*app.Session)) *harness {
 	t.Helper()
 	if os.Getenv("EGL_PLATFORM") == "" {
 		os.Setenv("EGL_PLATFORM", "surfaceless") // headless rendering needs no X server
@@ -58,6 +62,9 @@ func newHarness(t *testing.T) *harness {
 	settings.RunsDir, settings.ExportDir = t.TempDir(), t.TempDir()
 	// a tiny run: 8 px, a few dozen images per phase
 	settings.MaxRes, settings.KimgPerStage, settings.Batch = 8, 0.032, 8
+	if before != nil {
+		before(h.s)
+	}
 	h.u = New(Deps{Session: h.s, Settings: settings, Invalidate: inv, Credits: "# credits", Version: "test"})
 	h.u.SetTheme(NewTheme(false))
 	t.Cleanup(func() {
@@ -300,5 +307,51 @@ func TestStudio(t *testing.T) {
 	}
 	if title := h.u.Title(); len(title) < len("Tessera - x") {
 		t.Errorf("title %q does not name the run", title)
+	}
+}
+
+// TestStudioOpensRunAtStart: a run opened before the window (tessera-studio --run DIR, or the
+// last run) opens with its own data, instead of the data pane's first load refusing it.
+func TestStudioOpensRunAtStart(t *testing.T) {
+	// a short run to open, made as the CLI or an earlier studio would
+	s := app.NewSession(nil)
+	if err := s.LoadData(train.BuiltinSource, 8, false); err != nil {
+		t.Fatal(err)
+	}
+	s.Wait()
+	settings := app.DefaultSettings()
+	settings.MaxRes, settings.KimgPerStage, settings.Batch = 8, 0.032, 8
+	cfg, err := settings.TrainConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(cfg, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	s.Wait()
+	dir := s.Snapshot().RunDir
+	if _, err := os.Stat(filepath.Join(dir, train.CheckpointFile)); err != nil {
+		t.Fatal(err)
+	}
+
+	var openErr error
+	h := newHarnessWith(t, func(s *app.Session) { openErr = s.Open(dir) })
+	if openErr != nil {
+		t.Fatalf("Open: %v", openErr)
+	}
+	h.until("the opened run", func(*image.RGBA) bool {
+		n := h.s.Snapshot()
+		return !n.State.Busy() && n.Data != nil
+	})
+	snap := h.s.Snapshot()
+	if snap.State != app.Stopped || snap.RunDir != dir || snap.Model == nil {
+		t.Fatalf("after opening: state %v, run %q (want %q), model %v", snap.State, snap.RunDir, dir, snap.Model != nil)
+	}
+	h.u.mu.Lock()
+	msg := h.u.message
+	h.u.mu.Unlock()
+	if msg != "" {
+		t.Errorf("the studio says %q after opening a run", msg)
 	}
 }

@@ -51,26 +51,31 @@ func main() {
 	w.Option(gioapp.Title("Tessera"), gioapp.Size(unit.Dp(settings.WindowW), unit.Dp(settings.WindowH)),
 		gioapp.MinSize(unit.Dp(1000), unit.Dp(640)))
 	session := app.NewSession(w.Invalidate)
-	u := ui.New(ui.Deps{
-		Session: session, Settings: settings, ConfigDir: cfgDir, Invalidate: w.Invalidate,
-		ChooseFolder: chooseFolder(), Credits: assets.TextureCredits(), Version: train.Software,
-	})
+	// the run first: opening it loads its own data, and the data pane then loads none
 	open := *runDir
 	if open == "" && *dataDir == "" {
 		open = settings.LastRun
 	}
+	opened := false
 	if open != "" {
 		if _, err := os.Stat(open); err == nil {
 			if err := session.Open(open); err != nil {
 				session.Logf("could not open %s: %v", open, err)
 			} else {
-				u.SetTab(ui.TabTrain)
+				opened = true
 			}
 		} else if *runDir != "" {
 			// an explicit --run that is not there is an error; a last run that was deleted is not
 			log.Printf("--run %s: %v", open, err)
 			session.Logf("could not open %s: %v", open, err)
 		}
+	}
+	u := ui.New(ui.Deps{
+		Session: session, Settings: settings, ConfigDir: cfgDir, Invalidate: w.Invalidate,
+		ChooseFolder: chooseFolder(), Credits: assets.TextureCredits(), Version: train.Software,
+	})
+	if opened {
+		u.SetTab(ui.TabTrain)
 	}
 
 	// SIGINT and SIGTERM close the window, which saves a checkpoint like any close.

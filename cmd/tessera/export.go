@@ -91,7 +91,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if *n != 1 {
 			return usagef("export: --out names one file but --n is %d; give a folder", *n)
 		}
+		// a named file is what the user asked for: it replaces one that is there
 		spec.Dir, spec.Pattern = filepath.Dir(*out), strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
+		spec.Overwrite = true
 	}
 	p := newProgress(stderr, false)
 	start := time.Now()

@@ -41,7 +41,11 @@ func benchConv(b *testing.B, n, cin, cout, hw int, circular bool) {
 			b.Fatal(err)
 		}
 	}
-	run() // allocate the arena's buffers
+	// allocate the arena's buffers and the workers' scratch (which worker takes which chunk
+	// varies from run to run, so a few runs are needed before every scratch buffer has grown)
+	for i := 0; i < 5; i++ {
+		run()
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
