@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	xdraw "golang.org/x/image/draw"
+
 	"tessera/gan/metric"
 	"tessera/gan/model"
 	"tessera/gan/synth"
@@ -192,6 +194,20 @@ func fileName(pattern string, m *Model, seed uint64, size, n int) string {
 	return name
 }
 
+// maxPreviewTile is the largest tile of a tiled preview: larger textures are shown scaled
+// down (a 3x3 preview of an 8192 px texture would be 600 megapixels).
+const maxPreviewTile = 2048
+
+func previewTile(img *image.NRGBA) image.Image {
+	b := img.Bounds()
+	if b.Dx() <= maxPreviewTile && b.Dy() <= maxPreviewTile {
+		return img
+	}
+	small := image.NewNRGBA(image.Rect(0, 0, maxPreviewTile, maxPreviewTile*b.Dy()/b.Dx()))
+	xdraw.ApproxBiLinear.Scale(small, small.Bounds(), img, b, xdraw.Src, nil)
+	return small
+}
+
 // exportSuffixes are the endings of the files one texture may write.
 var exportSuffixes = []string{".png", "-height.png", "-normal.png", "-tiled3x3.png"}
 
@@ -340,7 +356,7 @@ func Export(ctx context.Context, ex *Explorer, p Point, spec ExportSpec, progres
 			}
 		}
 		if spec.Preview {
-			if err := write("-tiled3x3", "preview", texture.Tile(tex8, 3, 3)); err != nil {
+			if err := write("-tiled3x3", "preview", texture.Tile(previewTile(tex8), 3, 3)); err != nil {
 				return res, err
 			}
 		}

@@ -164,3 +164,17 @@ func BenchmarkExport1024(b *testing.B) {
 		}
 	}
 }
+
+func TestPreviewTile(t *testing.T) {
+	for _, c := range []struct{ w, h, wantW, wantH int }{
+		{512, 512, 512, 512},
+		{2048, 2048, 2048, 2048},
+		{4096, 4096, 2048, 2048},
+		{8192, 4096, 2048, 1024},
+	} {
+		got := previewTile(image.NewNRGBA(image.Rect(0, 0, c.w, c.h))).Bounds()
+		if got.Dx() != c.wantW || got.Dy() != c.wantH {
+			t.Errorf("%dx%d: preview tile %v, want %dx%d", c.w, c.h, got, c.wantW, c.wantH)
+		}
+	}
+}

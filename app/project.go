@@ -40,7 +40,14 @@ func LoadProject(runDir string) (Project, error) {
 		return p, err
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
-		return Project{}, fmt.Errorf("%s is damaged: %w", filepath.Join(runDir, ProjectFile), err)
+		// keep the damaged file aside, so that saving a new project does not destroy what it
+		// still holds
+		path := filepath.Join(runDir, ProjectFile)
+		kept := path + ".damaged"
+		if rerr := os.Rename(path, kept); rerr != nil {
+			return Project{}, fmt.Errorf("%s is damaged (%v), and could not be moved aside: %w", path, err, rerr)
+		}
+		return Project{}, fmt.Errorf("%s is damaged (%v); it was kept as %s and the favourites start afresh", path, err, kept)
 	}
 	return p, nil
 }

@@ -24,6 +24,7 @@ type explorePane struct {
 	mu       sync.Mutex // guards the fields set by background work
 	ex       *app.Explorer
 	building *app.Model // model whose explorer is being built
+	failed   *app.Model // model whose explorer could not be built (not retried)
 	exErr    error
 	preview  image.Image
 	prevKey  string
@@ -79,7 +80,12 @@ func (p *explorePane) init(u *UI) {
 		proj, perr := app.LoadProject(m.RunDir)
 		p.mu.Lock()
 		if p.building == m {
-			p.ex, p.exErr, p.building = ex, err, nil
+			p.exErr, p.building = err, nil
+			if err != nil {
+				p.failed = m // keep the previous explorer; do not rebuild on every frame
+			} else {
+				p.ex = ex
+			}
 			if m.RunDir != p.projDir {
 				p.project, p.projDir = proj, m.RunDir
 				if perr != nil {
@@ -140,7 +146,7 @@ func (p *explorePane) explorer(snap *app.Snapshot) (*app.Explorer, bool) {
 	if p.ex != nil && p.ex.Model() == m {
 		return p.ex, true
 	}
-	if p.building != m {
+	if p.building != m && p.failed != m {
 		p.building = m
 		p.build.submit(m)
 	}

@@ -52,7 +52,8 @@ type UI struct {
 
 	mu       sync.Mutex // guards settings and messages set by background work
 	settings app.Settings
-	message  string // transient message shown in the footer
+	message  string   // transient message shown in the footer
+	onUI     []func() // work handed from background goroutines to the next frame
 
 	tab    int
 	tabs   [numTabs]widget.Clickable
@@ -85,7 +86,10 @@ func New(d Deps) *UI {
 			return
 		}
 		if path != "" {
-			r.done(path)
+			// the callback touches widgets: it runs in the next frame, on the UI goroutine
+			u.mu.Lock()
+			u.onUI = append(u.onUI, func() { r.done(path) })
+			u.mu.Unlock()
 		}
 		d.Invalidate()
 	}
@@ -162,6 +166,13 @@ func (u *UI) Title() string {
 
 // Layout draws a frame.
 func (u *UI) Layout(gtx layout.Context) layout.Dimensions {
+	u.mu.Lock()
+	pending := u.onUI
+	u.onUI = nil
+	u.mu.Unlock()
+	for _, f := range pending {
+		f()
+	}
 	u.shortcuts(gtx)
 	for i := range u.tabs {
 		if u.tabs[i].Clicked(gtx) {
