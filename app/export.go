@@ -209,7 +209,7 @@ func previewTile(img *image.NRGBA) image.Image {
 }
 
 // exportSuffixes are the endings of the files one texture may write.
-var exportSuffixes = []string{".png", "-height.png", "-normal.png", "-tiled3x3.png"}
+var exportSuffixes = []string{".png", "-height.png", "-normal.png", "-tiled3x3.png", "-walk.gif", "-walk.png"}
 
 // freeName returns name, or name-2, name-3, ... : the first under which none of a texture's
 // files exists in dir yet, so that an export never replaces an earlier one.
@@ -391,7 +391,11 @@ func exportAnimation(ctx context.Context, ex *Explorer, p Point, spec ExportSpec
 		}
 		frames = append(frames, img)
 	}
-	name := fileName(spec.Pattern, ex.Model(), p.Seed, al*ex.Scale(), 0) + "-walk"
+	name := fileName(spec.Pattern, ex.Model(), p.Seed, al*ex.Scale(), 0)
+	if !spec.Overwrite {
+		name = freeName(spec.Dir, name)
+	}
+	name += "-walk"
 	var buf bytes.Buffer
 	var err error
 	switch spec.Animation {

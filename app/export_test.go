@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"tessera/assets"
@@ -118,6 +119,20 @@ func TestExport(t *testing.T) {
 	}
 	if kept, _ := os.ReadFile(res.Files[0]); !bytes.Equal(kept, a) {
 		t.Error("the first export's file changed")
+	}
+	// ...and so do animations: two walks from the same point are two files
+	anim := ExportSpec{Size: 128, Dir: t.TempDir(), Variants: 1, Animation: "gif", Frames: 4}
+	w1, err := Export(context.Background(), ex, p, anim, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, err := Export(context.Background(), ex, p, anim, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	walk1, walk2 := w1.Files[len(w1.Files)-1], w2.Files[len(w2.Files)-1]
+	if !strings.HasSuffix(walk1, "-walk.gif") || !strings.HasSuffix(walk2, "-walk.gif") || walk1 == walk2 {
+		t.Errorf("animations %s and %s: want two distinct -walk.gif files", walk1, walk2)
 	}
 
 	// metadata round trip: the file names its model, point and size; regenerating gives it again

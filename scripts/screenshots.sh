@@ -27,7 +27,9 @@ cleanup() {
 }
 trap cleanup EXIT
 export DISPLAY=$display HOME=$tmp/home XDG_CONFIG_HOME=$tmp/config GSETTINGS_BACKEND=memory
-mkdir -p "$HOME"
+mkdir -p "$HOME" "$XDG_CONFIG_HOME/tessera"
+# the studio opens at its saved window size: make it the whole screen
+echo '{"window_w": 1400, "window_h": 900}' >"$XDG_CONFIG_HOME/tessera/settings.json"
 for _ in $(seq 50); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
 
 TESSERA_FRAME_LOG=$tmp/frames.txt bin/tessera-studio --run "$run" >"$tmp/studio.log" 2>&1 &
@@ -38,25 +40,38 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 [ -n "$win" ] || { echo "the studio window did not appear"; cat "$tmp/studio.log"; exit 1; }
-xdotool windowmove "$win" 0 0 windowsize "$win" 1400 900
+xdotool windowmove "$win" 0 0
+# there is no window manager: keyboard focus follows the pointer, so keep it over the window and
+# send real (XTEST) key events, which the studio gets like a user's
+xdotool mousemove 700 450
 sleep 3
 
 shot() { # pane-number name
-  xdotool key --window "$win" "ctrl+$1"
+  xdotool key "ctrl+$1"
   sleep 2
-  import -window "$win" "$out/$2.png"
+  import -window root "$out/$2.png" # the window fills the 1400x900 screen
   echo "wrote $out/$2.png"
 }
 
 # continue training the run (Ctrl+P: the Train pane's "Continue run"), and look while it trains
-xdotool key --window "$win" ctrl+p
+xdotool key ctrl+p
 sleep "$train_s"
 shot 2 train
 shot 1 data
-shot 3 explore
-xdotool key --window "$win" ctrl+4
+# Explore: the first pick becomes anchor A, the fourth anchor B (positions in the 1400x900
+# layout: the pick strip at the top of the left panel, the "B" radio below it)
+xdotool key ctrl+3
 sleep 1
-xdotool key --window "$win" ctrl+e # export the current texture: the pane shows its tiled preview
+click() { xdotool mousemove "$1" "$2" click 1; sleep 1; }
+click 47 125
+click 189 239
+click 194 125
+xdotool mousemove 700 450
+sleep "${EXPLORE_WAIT:-10}"
+shot 3 explore
+xdotool key ctrl+4
+sleep 1
+xdotool key ctrl+e # export the current texture: the pane shows its tiled preview
 sleep "${EXPORT_WAIT:-15}"
 shot 4 export
 shot 5 about

@@ -36,8 +36,8 @@ func (p *aboutPane) layout(gtx layout.Context, u *UI) layout.Dimensions {
 		ws = append(ws, stat(th, s[0], s[1]))
 	}
 	ws = append(ws, heading(th, "CREDITS"))
-	for _, line := range strings.Split(strings.TrimSpace(u.d.Credits), "\n") {
-		ws = append(ws, muted(th, strings.TrimPrefix(line, "# ")))
+	for _, line := range creditLines(u.d.Credits) {
+		ws = append(ws, muted(th, line))
 	}
 	ws = append(ws, muted(th, "Built with Gio (gioui.org), gorgonia, OpenBLAS and gonum."))
 	return panel(gtx, func(gtx layout.Context) layout.Dimensions {
@@ -45,4 +45,35 @@ func (p *aboutPane) layout(gtx layout.Context, u *UI) layout.Dimensions {
 			return layout.Inset{Bottom: 6}.Layout(gtx, ws[i])
 		})
 	})
+}
+
+// creditLines turns the credits file (Markdown: a heading, a table of files, paragraphs) into
+// plain lines: a table row becomes "file: size, license, credit"; the table's header and rule,
+// empty lines and code marks are dropped.
+func creditLines(md string) []string {
+	var out []string
+	header := true
+	for _, line := range strings.Split(strings.TrimSpace(md), "\n") {
+		line = strings.TrimSpace(strings.ReplaceAll(line, "`", ""))
+		switch {
+		case line == "":
+			continue
+		case strings.HasPrefix(line, "|"):
+			var cells []string
+			for _, c := range strings.Split(strings.Trim(line, "|"), "|") {
+				cells = append(cells, strings.TrimSpace(c))
+			}
+			if header || strings.Trim(strings.Join(cells, ""), "-: ") == "" {
+				header = false // the first row names the columns; the next is the rule
+				continue
+			}
+			if len(cells) > 1 {
+				line = cells[0] + ": " + strings.Join(cells[1:], ", ")
+			}
+		default:
+			line = strings.TrimLeft(line, "# ")
+		}
+		out = append(out, line)
+	}
+	return out
 }

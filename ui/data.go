@@ -167,11 +167,11 @@ func (p *dataPane) thumbs(gtx layout.Context, snap *app.Snapshot) layout.Dimensi
 						}),
 						layout.Rigid(func(gtx layout.Context) layout.Dimensions {
 							gtx.Constraints.Max.X = size
-							name := used[i].Path
-							if len(name) > 24 {
-								name = "..." + name[len(name)-21:]
+							name := []rune(used[i].Path) // one line under the thumbnail
+							if len(name) > 21 {
+								name = append([]rune("..."), name[len(name)-18:]...)
 							}
-							return coloured(fmt.Sprintf("%s\n%dx%d", name, used[i].OrigWidth, used[i].OrigHeight), 12, colMuted)(gtx)
+							return coloured(fmt.Sprintf("%s\n%dx%d", string(name), used[i].OrigWidth, used[i].OrigHeight), 12, colMuted)(gtx)
 						}),
 					)
 				})

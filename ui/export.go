@@ -182,9 +182,11 @@ func (p *exportPane) layout(gtx layout.Context, snap *app.Snapshot) layout.Dimen
 			return r.Layout(gtx)
 		}
 	}
-	cell := 0
+	sizeNote := "Sizes round to a multiple of one latent cell (a quarter of the training resolution)."
 	if ok {
-		cell = ex.Scale()
+		sizeNote = fmt.Sprintf("Sizes round to a multiple of %d px (one latent cell).", ex.Scale())
+	} else if r := p.u.d.Session.Snapshot().Status.Phase.Res; r >= 4 {
+		sizeNote = fmt.Sprintf("Sizes round to a multiple of %d px (one latent cell).", r/4)
 	}
 	return layout.Flex{}.Layout(gtx,
 		layout.Rigid(func(gtx layout.Context) layout.Dimensions {
@@ -193,7 +195,7 @@ func (p *exportPane) layout(gtx layout.Context, snap *app.Snapshot) layout.Dimen
 				ws := []layout.Widget{
 					heading(th, "SIZE"),
 					row(4, radio(&p.size, "256", "256"), radio(&p.size, "512", "512"), radio(&p.size, "1024", "1024"), radio(&p.size, "2048", "2048")),
-					muted(th, fmt.Sprintf("Sizes round to a multiple of %d px (one latent cell).", cell)),
+					muted(th, sizeNote),
 					heading(th, "FILES"),
 					material.CheckBox(th, &p.bits16, "16-bit PNG").Layout,
 					material.CheckBox(th, &p.normal, "Normal map (tangent space, OpenGL)").Layout,
@@ -203,7 +205,7 @@ func (p *exportPane) layout(gtx layout.Context, snap *app.Snapshot) layout.Dimen
 					row(4, muted(th, "Looping walk"), radio(&p.anim, "", "none"), radio(&p.anim, "gif", "GIF"), radio(&p.anim, "apng", "APNG")),
 					row(8, muted(th, "Variants"), editor(th, &p.variants, "1", 60)),
 					row(8, muted(th, "Name"), editor(th, &p.pattern, app.DefaultPattern, 280)),
-					row(8, editor(th, &p.dir, "output folder", 280), button(th, &p.browse, "Browse...", false, p.u.d.ChooseFolder != nil)),
+					row(8, editor(th, &p.dir, "output folder", 250), button(th, &p.browse, "Browse...", false, p.u.d.ChooseFolder != nil)),
 					row(8, button(th, &p.exportBtn, "Export", true, ok && !running), button(th, &p.cancelBtn, "Cancel", false, running)),
 				}
 				if running {

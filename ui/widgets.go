@@ -112,8 +112,12 @@ func stat(th *material.Theme, name, value string) layout.Widget {
 	return func(gtx layout.Context) layout.Dimensions {
 		return layout.Flex{}.Layout(gtx,
 			layout.Rigid(func(gtx layout.Context) layout.Dimensions {
-				gtx.Constraints.Min.X = gtx.Dp(110)
-				return muted(th, name)(gtx)
+				// a fixed name column: the label's own size would ignore the minimum
+				w := gtx.Dp(110)
+				gtx.Constraints.Min.X = 0
+				d := muted(th, name)(gtx)
+				d.Size.X = max(d.Size.X, w)
+				return d
 			}),
 			layout.Flexed(1, label(th, value)),
 		)

@@ -33,6 +33,7 @@
 package data
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	_ "image/gif"  // register GIF decoding
@@ -151,6 +152,34 @@ type Skipped struct {
 	Path string `json:"path"`
 	// Reason says why, e.g. "truncated PNG: unexpected EOF".
 	Reason string `json:"reason"`
+}
+
+// JSON replaces bytes that are not UTF-8 with U+FFFD, so a path that is not valid UTF-8 is
+// also written as "path_bytes" (base64 of the exact bytes): a script can still find the file.
+
+// MarshalJSON writes the image's fields, with path_bytes where the path is not UTF-8.
+func (u ImageInfo) MarshalJSON() ([]byte, error) {
+	type plain ImageInfo
+	return json.Marshal(struct {
+		plain
+		PathBytes []byte `json:"path_bytes,omitempty"`
+	}{plain(u), rawPath(u.Path)})
+}
+
+// MarshalJSON writes the skipped file, with path_bytes where the path is not UTF-8.
+func (k Skipped) MarshalJSON() ([]byte, error) {
+	type plain Skipped
+	return json.Marshal(struct {
+		plain
+		PathBytes []byte `json:"path_bytes,omitempty"`
+	}{plain(k), rawPath(k.Path)})
+}
+
+func rawPath(p string) []byte {
+	if utf8.ValidString(p) {
+		return nil
+	}
+	return []byte(p)
 }
 
 // Len returns the number of used images.

@@ -91,6 +91,28 @@ func BenchmarkBatch64(b *testing.B) {
 	b.ReportMetric(float64(b.N*n)/time.Since(start).Seconds(), "crops/s")
 }
 
+// BenchmarkStream64 is the pipeline as training uses it: the built-in photos, 16-image
+// batches of 64x64 crops with jitter and flips, produced ahead by the stream's goroutine and
+// taken by the caller (crops/s is what the trainer could consume at most).
+func BenchmarkStream64(b *testing.B) {
+	ds, err := LoadFS(context.Background(), assets.Textures(), "built-in", DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 16
+	opts := CropOptions{Res: 64, Source: 256, Jitter: [2]float64{0.8, 1.25}, FlipH: true, FlipV: true}
+	st := ds.Stream(context.Background(), n, opts, 1, 0)
+	defer st.Close()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := st.Next(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/time.Since(start).Seconds(), "crops/s")
+}
+
 // BenchmarkBatchRes sweeps the output resolution (Source 256, batch 16).
 func BenchmarkBatchRes(b *testing.B) {
 	img := gradient(1024, 1024)

@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -295,6 +296,32 @@ func TestLoadFixture(t *testing.T) {
 	}
 	if !utf8Valid(text.String()) {
 		t.Error("summary text is not valid UTF-8")
+	}
+	// JSON keeps the exact bytes of a name that is not UTF-8 (path_bytes), and only there
+	js, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Used []struct {
+			Path      string `json:"path"`
+			PathBytes []byte `json:"path_bytes"`
+		} `json:"used"`
+	}
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	raw := 0
+	for _, u := range back.Used {
+		if u.PathBytes != nil {
+			raw++
+			if string(u.PathBytes) != "\xffodd name.png" {
+				t.Errorf("path_bytes %q, want the name's bytes", u.PathBytes)
+			}
+		}
+	}
+	if raw != 1 || len(back.Used) != len(sum.Used) {
+		t.Errorf("JSON: %d of %d used images carry path_bytes, want exactly the non-UTF-8 one:\n%s", raw, len(back.Used), js)
 	}
 	thumbs := ds.Thumbnails(20)
 	if len(thumbs) != ds.Len() {

@@ -124,14 +124,30 @@ func NewGenerator(cfg Config, rng *rand.Rand) *Params {
 	ch := cfg.Channels
 	p.conv(rng, "g4.conv0", ch[4], cfg.LatentDim(), 3)
 	p.conv(rng, "g4.conv1", ch[4], ch[4], 3)
-	p.conv(rng, "g4.rgb", 3, ch[4], 1)
+	p.rgb(rng, "g4.rgb", ch[4])
 	for r := 8; r <= cfg.MaxRes; r *= 2 {
 		n := fmt.Sprintf("g%d", r)
 		p.conv(rng, n+".conv0", ch[r], ch[r/2], 3)
 		p.conv(rng, n+".conv1", ch[r], ch[r], 3)
-		p.conv(rng, n+".rgb", 3, ch[r], 1)
+		p.rgb(rng, n+".rgb", ch[r])
 	}
 	return p
+}
+
+// rgbInitScale shrinks the generator's toRGB weights at initialisation. With N(0,1) weights a
+// new stage's toRGB paints saturated noise of standard deviation ~1 (textures have ~0.15), and
+// the fade-in blends that noise into the image: in a short CPU schedule the generator then spends
+// the stage killing the contrast (measured: sample std 0.05 against the photos' 0.17 after the
+// 16 px fade) and ends it blurred. Starting small, the new layers add detail to the upsampled
+// image instead; same data and seed, 16 px MS-SWD 80 against 112-169 with N(0,1).
+const rgbInitScale = 0.1
+
+func (p *Params) rgb(rng *rand.Rand, name string, cin int) {
+	p.conv(rng, name, 3, cin, 1)
+	w := p.Data(name + ".w")
+	for i := range w {
+		w[i] *= rgbInitScale
+	}
 }
 
 // NewCritic creates the critic's weights for every stage up to cfg.MaxRes.
