@@ -61,7 +61,7 @@ shot 1 data
 # Explore: the first pick becomes anchor A, the fourth anchor B (positions in the 1400x900
 # layout: the pick strip at the top of the left panel, the "B" radio below it)
 xdotool key ctrl+3
-sleep 1
+sleep "${PICKS_WAIT:-10}" # the picks are generated once the pane opens
 click() { xdotool mousemove "$1" "$2" click 1; sleep 1; }
 click 47 125
 click 189 239

@@ -198,7 +198,7 @@ func (p *explorePane) addAnchor(pt app.Point, thumb image.Image) {
 		p.mu.Unlock()
 	}
 	i := len(p.anchors) - 1
-	if p.slot.Value == "B" {
+	if p.slot.Value == "B" && p.a >= 0 { // with no A yet, a pick becomes A whatever the slot says
 		p.b = i
 	} else {
 		p.a = i

@@ -40,10 +40,15 @@ func (m Meta) Get(key string) (string, bool) {
 	return "", false
 }
 
+// pngEncoder compresses fast: textures are noise-rich, so the default level buys little (a 1024 px
+// stone-wall export: 1.92 MB in 185 ms against 1.96 MB in 121 ms; on the noisier untrained model
+// of the export benchmark it took 0.9 s of CPU).
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
+
 // EncodePNG writes img as a PNG and inserts one iTXt chunk (UTF-8, uncompressed, no language
 // tag) per entry of meta, in order, right after the IHDR chunk.
 //
-// The pixels are encoded by image/png with its default compression, which picks the format from
+// The pixels are encoded by image/png at its fastest compression, which picks the format from
 // the image type: 8 bits per channel for *image.NRGBA, *image.RGBA and *image.Gray, 16 bits for
 // *image.NRGBA64, *image.RGBA64 and *image.Gray16 (opaque images are written without an alpha
 // channel). The output is deterministic: the same image and meta give the same bytes.
@@ -71,7 +76,7 @@ func EncodePNG(w io.Writer, img image.Image, meta Meta) error {
 		appendChunk(&text, "iTXt", data)
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	if err := pngEncoder.Encode(&buf, img); err != nil {
 		return fmt.Errorf("texture: encode PNG: %w", err)
 	}
 	b := buf.Bytes()
