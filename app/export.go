@@ -339,7 +339,7 @@ func Export(ctx context.Context, ex *Explorer, p Point, spec ExportSpec, progres
 			return res, err
 		}
 		if spec.Normal || spec.Height {
-			h := texture.Height(tex8, 1)
+			h := texture.Height(tex, 1) // from the 16-bit texture when there is one: no banding
 			if spec.Height {
 				if err := write("-height", "height", h.Gray16()); err != nil {
 					return res, err
