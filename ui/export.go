@@ -185,7 +185,7 @@ func (p *exportPane) layout(gtx layout.Context, snap *app.Snapshot) layout.Dimen
 	sizeNote := "Sizes round to a multiple of one latent cell (a quarter of the training resolution)."
 	if ok {
 		sizeNote = fmt.Sprintf("Sizes round to a multiple of %d px (one latent cell).", ex.Scale())
-	} else if r := p.u.d.Session.Snapshot().Status.Phase.Res; r >= 4 {
+	} else if r := snap.Status.Phase.Res; r >= 4 {
 		sizeNote = fmt.Sprintf("Sizes round to a multiple of %d px (one latent cell).", r/4)
 	}
 	return layout.Flex{}.Layout(gtx,

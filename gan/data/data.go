@@ -154,10 +154,9 @@ type Skipped struct {
 	Reason string `json:"reason"`
 }
 
-// JSON replaces bytes that are not UTF-8 with U+FFFD, so a path that is not valid UTF-8 is
-// also written as "path_bytes" (base64 of the exact bytes): a script can still find the file.
-
-// MarshalJSON writes the image's fields, with path_bytes where the path is not UTF-8.
+// MarshalJSON writes the image's fields, with path_bytes where the path is not UTF-8: JSON
+// replaces such bytes with U+FFFD, so the path is also written as "path_bytes" (base64 of the
+// exact bytes), with which a script can still find the file.
 func (u ImageInfo) MarshalJSON() ([]byte, error) {
 	type plain ImageInfo
 	return json.Marshal(struct {
