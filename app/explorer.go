@@ -167,7 +167,7 @@ func (e *Explorer) principalDirections(n, k int) error {
 	cfg := e.m.Config
 	g := G.NewGraph()
 	arena := ops.NewArena()
-	b := ops.NewBuilder(arena)
+	b := ops.NewInferenceBuilder(arena)
 	const l = 2
 	shape := []int{n, cfg.LatentDim(), l, l}
 	z := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, n*cfg.LatentDim()*l*l)))

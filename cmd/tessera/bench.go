@@ -76,7 +76,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer t.Close()
 	plan := t.Plan()
 	stage := len(plan.Res) - 1
-	t.SeekImages(plan.StageStart(stage) + cfg.Schedule.Fade/2) // the last stage, fading in, alpha 0.5
+	t.SeekImages(plan.StageStart(stage) + plan.FadeLen(stage)/2) // the last stage, fading in, alpha 0.5
 	fmt.Fprintf(stderr, "bench: %d px (fade-in at alpha %.2f), batch %d, %s, channels %s, %d workers, OpenBLAS %s\n",
 		*res, t.Phase().Alpha, *batch, cfg.Loss, cfg.Model.FormatChannels(), ops.DefaultPool().Workers(), ops.BLASCore())
 	var times []float64
@@ -96,7 +96,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
-		t.SeekImages(plan.StageStart(stage) + cfg.Schedule.Fade/2) // stay at the same point
+		t.SeekImages(plan.StageStart(stage) + plan.FadeLen(stage)/2) // stay at the same point
 		r, err := t.Step(ctx)
 		if err != nil {
 			return err

@@ -97,6 +97,7 @@ type evalResult struct {
 	Model     []float64 `json:"ms_swd"`              // per level, then the average
 	Floor     []float64 `json:"real_vs_real"`        // per level, then the average
 	Untrained []float64 `json:"untrained,omitempty"` // per level, then the average
+	Raw       []float64 `json:"raw,omitempty"`       // the raw generator: per level, then the average
 }
 
 func swdRow(r metric.Result) []float64 {
@@ -113,6 +114,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dataDir := fs.String("data", "", "real images to compare with (default: the run's own data)")
 	n := fs.Int("n", 256, "samples and real crops per set")
 	untrained := fs.Bool("untrained", false, "also score a freshly initialised generator (the run's seed) as a reference")
+	raw := fs.Bool("raw", false, "also score the raw generator (the one being trained, not its moving average)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	upscale := fs.Bool("upscale-small", false, "upscale photos smaller than the final resolution instead of skipping them")
 	pos, err := parse(fs, args)
@@ -173,6 +175,17 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	res.Floor = swdRow(floor)
+	if *raw {
+		t, err := train.Resume(ck, nil)
+		if err != nil {
+			return checkpointErr(err)
+		}
+		r, err := score(synth.New(ck.Config.Model, t.G, ph.Res, ph.Alpha))
+		if err != nil {
+			return err
+		}
+		res.Raw = swdRow(r)
+	}
 	if *untrained {
 		cfg := ck.Config
 		p := model.NewGenerator(cfg.Model, rand.New(rand.NewPCG(data.Mix(cfg.Seed, 1), 0)))
@@ -204,6 +217,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stdout)
 	}
 	row("model", res.Model)
+	row("raw generator", res.Raw)
 	row("real vs real", res.Floor)
 	row("untrained", res.Untrained)
 	return nil

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"tessera/app"
@@ -55,6 +58,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		noFlip    = fs.Bool("no-flip", false, "no random flips")
 		upscale   = fs.Bool("upscale-small", false, "upscale photos smaller than the final resolution instead of skipping them")
 		force     = fs.Bool("force", false, "overwrite an existing run directory")
+		stageScl  = fs.String("stage-scale", formatScale(def.Schedule.Scale), "stage length multipliers per resolution, e.g. 8:2,16:3 (cheap early stages trained longer); \"none\" for equal stages")
+		emaHalf   = fs.Float64("ema-half-life", halfLifeKimg(def.EMABeta, def.Batch), "half-life in thousands of images of the generator's moving average (samples and exports use it)")
 	)
 	var rf runFlags
 	rf.register(fs)
@@ -86,6 +91,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Schedule.Stabilize = int64(*kimg * 1000)
 	cfg.Schedule.Fade = cfg.Schedule.Stabilize
 	cfg.Schedule.Final = int64(*finalKimg * 1000)
+	if cfg.Schedule.Scale, err = parseScale(*stageScl); err != nil {
+		return usageError{err}
+	}
+	if !(*emaHalf > 0) {
+		return usagef("train: --ema-half-life must be positive")
+	}
+	cfg.EMABeta = math.Pow(0.5, float64(cfg.Batch)/(*emaHalf*1000))
 	cfg.Crop.Source, cfg.Crop.Rotate90 = *scale, *rotate
 	cfg.Crop.FlipH, cfg.Crop.FlipV = !*noFlip, !*noFlip
 	if err := cfg.Validate(); err != nil {
@@ -213,4 +225,43 @@ func kimgString(n int64) string {
 		return fmt.Sprint(n)
 	}
 	return fmt.Sprintf("%.1fk", float64(n)/1000)
+}
+
+// parseScale parses stage length multipliers "8:2,16:3" ("none" or "" for none).
+func parseScale(s string) (map[int]float64, error) {
+	if s == "" || s == "none" {
+		return nil, nil
+	}
+	m := map[int]float64{}
+	for _, part := range strings.Split(s, ",") {
+		var r int
+		var f float64
+		if _, err := fmt.Sscanf(part, "%d:%g", &r, &f); err != nil || r < 4 || !(f > 0) {
+			return nil, fmt.Errorf("stage scale %q: want res:factor pairs like 8:2,16:3", part)
+		}
+		m[r] = f
+	}
+	return m, nil
+}
+
+// formatScale renders stage multipliers as parseScale reads them, by resolution.
+func formatScale(m map[int]float64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	rs := make([]int, 0, len(m))
+	for r := range m {
+		rs = append(rs, r)
+	}
+	sort.Ints(rs)
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%d:%g", r, m[r])
+	}
+	return strings.Join(parts, ",")
+}
+
+// halfLifeKimg is the half-life in thousands of images of a per-step moving average factor.
+func halfLifeKimg(beta float64, batch int) float64 {
+	return math.Round(float64(batch)*math.Log(0.5)/math.Log(beta)) / 1000
 }

@@ -54,7 +54,8 @@ func (n *Net) conv(b *ops.Builder, x *Node, name string, s ops.ConvSpec) *Node {
 }
 
 var (
-	genConv  = ops.ConvSpec{Pad: 1, Circular: true, Gain: gainReLU, LeakyReLU: true}
+	genConv  = ops.ConvSpec{Pad: 1, Circular: true, Gain: gainReLU, LeakyReLU: true, PixelNorm: true}
+	genUp    = ops.ConvSpec{Pad: 1, Circular: true, Gain: gainReLU, LeakyReLU: true, PixelNorm: true, Upsample: true}
 	toRGB    = ops.ConvSpec{Gain: 1}
 	critConv = ops.ConvSpec{Pad: 1, Gain: gainReLU, LeakyReLU: true}
 	fromRGB  = ops.ConvSpec{Gain: gainReLU, LeakyReLU: true}
@@ -66,15 +67,14 @@ var (
 // alpha*toRGB(new block) + (1-alpha)*upsampled toRGB(previous stage).
 func Generator(b *ops.Builder, net *Net, cfg Config, z, alpha *Node, res int) *Node {
 	h := b.PixelNorm(z)
-	h = b.PixelNorm(net.conv(b, h, "g4.conv0", genConv))
-	h = b.PixelNorm(net.conv(b, h, "g4.conv1", genConv))
+	h = net.conv(b, h, "g4.conv0", genConv)
+	h = net.conv(b, h, "g4.conv1", genConv)
 	prev := h
 	for r := 2 * BaseRes; r <= res; r *= 2 {
 		prev = h
 		n := fmt.Sprintf("g%d", r)
-		h = b.Upsample(h)
-		h = b.PixelNorm(net.conv(b, h, n+".conv0", genConv))
-		h = b.PixelNorm(net.conv(b, h, n+".conv1", genConv))
+		h = net.conv(b, h, n+".conv0", genUp) // upsample, then conv0
+		h = net.conv(b, h, n+".conv1", genConv)
 	}
 	img := net.conv(b, h, fmt.Sprintf("g%d.rgb", res), toRGB)
 	if alpha != nil && res > BaseRes {
@@ -119,6 +119,6 @@ func Gain(name string) float64 {
 // the latent space (GANSpace, Härkönen et al. 2020).
 func GeneratorFeatures(b *ops.Builder, net *Net, cfg Config, z *Node) *Node {
 	h := b.PixelNorm(z)
-	h = b.PixelNorm(net.conv(b, h, "g4.conv0", genConv))
-	return b.PixelNorm(net.conv(b, h, "g4.conv1", genConv))
+	h = net.conv(b, h, "g4.conv0", genConv)
+	return net.conv(b, h, "g4.conv1", genConv)
 }

@@ -10,15 +10,36 @@ import (
 // convBenchGraph builds y = Conv3x3(x, W, b) and the gradients of sum(y*r) in x, W and b: one
 // forward and one backward pass of a conv layer, as in training.
 func convBenchGraph(b *testing.B, n, cin, cout, hw int, circular bool) (G.VM, float64) {
+	return convBenchGraphUp(b, n, cin, cout, hw, circular, 0)
+}
+
+// convBenchGraphUp is convBenchGraph for a convolution of the 2x upsampled input (hw is the
+// output side): fused (up 1) or as Upsample then Conv (up 2). The FLOP count is the plain
+// convolution's in both, so the two GFLOP/s figures compare as speeds.
+func convBenchGraphUp(b *testing.B, n, cin, cout, hw int, circular bool, up int) (G.VM, float64) {
 	rng := rand.New(rand.NewSource(1))
 	g := G.NewGraph()
 	arena := NewArena()
 	bl := NewBuilder(arena)
-	x := inputNode(g, "x", randTensor(rng, n, cin, hw, hw))
+	in := hw
+	if up > 0 {
+		in = hw / 2
+	}
+	x := inputNode(g, "x", randTensor(rng, n, cin, in, in))
 	w := inputNode(g, "w", randTensor(rng, cout, cin, 3, 3))
 	bias := inputNode(g, "b", randTensor(rng, cout))
 	r := inputNode(g, "r", randTensor(rng, n, cout, hw, hw))
-	y := bl.Conv(x, w, bias, ConvSpec{Pad: 1, Circular: circular, Gain: 1.41, LeakyReLU: true})
+	spec := ConvSpec{Pad: 1, Circular: circular, Gain: 1.41, LeakyReLU: true}
+	var y *Node
+	switch up {
+	case 0:
+		y = bl.Conv(x, w, bias, spec)
+	case 1:
+		spec.Upsample = true
+		y = bl.Conv(x, w, bias, spec)
+	default:
+		y = bl.Conv(bl.Upsample(x), w, bias, spec)
+	}
 	cost := bl.add(apply(arena, bl.pool, dotDef(), y, r))
 	if bl.Err() != nil {
 		b.Fatal(bl.Err())
@@ -33,7 +54,11 @@ func convBenchGraph(b *testing.B, n, cin, cout, hw int, circular bool) (G.VM, fl
 }
 
 func benchConv(b *testing.B, n, cin, cout, hw int, circular bool) {
-	m, flop := convBenchGraph(b, n, cin, cout, hw, circular)
+	benchConvUp(b, n, cin, cout, hw, circular, 0)
+}
+
+func benchConvUp(b *testing.B, n, cin, cout, hw int, circular bool, up int) {
+	m, flop := convBenchGraphUp(b, n, cin, cout, hw, circular, up)
 	defer m.Close()
 	run := func() {
 		m.Reset()
@@ -66,6 +91,19 @@ func BenchmarkConv3x3B16C32S64(b *testing.B) { benchConv(b, 16, 32, 32, 64, true
 
 // BenchmarkConv3x3B16C128S8 is an 8 px layer (128 channels).
 func BenchmarkConv3x3B16C128S8(b *testing.B) { benchConv(b, 16, 128, 128, 8, false) }
+
+// BenchmarkUpConvB16C64to32S64 is the default generator's first 64 px layer: the 32 px features
+// (64 channels) upsampled and convolved to 32 channels, forward and backward, as one fused op.
+func BenchmarkUpConvB16C64to32S64(b *testing.B) { benchConvUp(b, 16, 64, 32, 64, true, 1) }
+
+// BenchmarkUpConvB16C64to32S64Unfused is the same layer as Upsample followed by Conv.
+func BenchmarkUpConvB16C64to32S64Unfused(b *testing.B) { benchConvUp(b, 16, 64, 32, 64, true, 2) }
+
+// BenchmarkUpConvB16C128S16 is the 16 px layer (128 channels), fused.
+func BenchmarkUpConvB16C128S16(b *testing.B) { benchConvUp(b, 16, 128, 128, 16, true, 1) }
+
+// BenchmarkUpConvB16C128S16Unfused is the same layer as Upsample followed by Conv.
+func BenchmarkUpConvB16C128S16Unfused(b *testing.B) { benchConvUp(b, 16, 128, 128, 16, true, 2) }
 
 // BenchmarkSgemmConvShape is OpenBLAS sgemm on the matrix product of the conv benchmark's
 // forward pass as one product (64 x 576 times 576 x 16*32*32), with the work split over the

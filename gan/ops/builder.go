@@ -8,14 +8,24 @@ import (
 // nothing and return nil), so a network can be written as a plain sequence of calls followed by
 // one check of Err.
 type Builder struct {
-	arena *Arena
-	pool  *Pool
-	err   error
+	arena     *Arena
+	pool      *Pool
+	err       error
+	inference bool // fuse ops into forms without derivatives
 }
 
 // NewBuilder returns a builder whose ops keep their outputs in arena and run on the default pool.
 func NewBuilder(arena *Arena) *Builder {
 	return &Builder{arena: arena, pool: DefaultPool()}
+}
+
+// NewInferenceBuilder is NewBuilder for graphs that are run but never differentiated: it fuses
+// ops where the fused form is faster but has no derivative (pixel norm into the convolution
+// before it, saving a pass over the activations). The results are bit-identical.
+func NewInferenceBuilder(arena *Arena) *Builder {
+	b := NewBuilder(arena)
+	b.inference = true
+	return b
 }
 
 // Arena returns the arena the builder's ops use.

@@ -15,6 +15,12 @@ type ConvSpec struct {
 	Circular  bool    // wrap-around padding (requires Pad == K/2 with K odd); zero padding otherwise
 	Gain      float32 // equalized learning rate: weights are scaled by Gain/sqrt(Cin*K*K) at run time
 	LeakyReLU bool    // apply leaky ReLU (slope 0.2) after the bias
+	// Upsample convolves the 2x nearest-neighbour upsampling of the input (3x3 same convolutions
+	// only), computed without forming it in 4/9 of the work (see upconv.go).
+	Upsample bool
+	// PixelNorm normalises each output pixel's feature vector after the activation (as PixelNorm
+	// does). Builders for inference fuse it into the convolution's epilogue.
+	PixelNorm bool
 }
 
 // Slope is the negative-side slope of the leaky ReLU.
@@ -30,7 +36,8 @@ type convGeom struct {
 	n, cin, h, w int // input
 	cout, k, pad int
 	circ         bool
-	oh, ow       int // output
+	oh, ow       int  // output
+	up           bool // the input is the 2x upsampling of the given one (h, w are its size)
 }
 
 func newConvGeom(n, cin, h, w, cout, k, pad int, circ bool) (convGeom, error) {
@@ -49,8 +56,14 @@ func newConvGeom(n, cin, h, w, cout, k, pad int, circ bool) (convGeom, error) {
 
 func (g convGeom) kc() int { return g.cin * g.k * g.k }
 
-// flops is the multiply-add work of the convolution (x2).
-func (g convGeom) flops() int { return 2 * g.n * g.cout * g.kc() * g.oh * g.ow }
+// flops is the multiply-add work of the convolution (x2): for an upsampled input, the 2x2
+// kernel of each output phase.
+func (g convGeom) flops() int {
+	if g.up {
+		return 2 * g.n * g.cout * g.cin * 4 * g.oh * g.ow
+	}
+	return 2 * g.n * g.cout * g.kc() * g.oh * g.ow
+}
 
 // minParallelFLOPs: smaller convolutions run on the calling thread.
 const minParallelFLOPs = 1 << 22
@@ -103,58 +116,63 @@ func (g convGeom) im2col(x []float32, c chunk, cols []float32) {
 func (g convGeom) im2colSame(x []float32, c chunk, cols []float32) {
 	nc := c.cols(g.ow)
 	nr := c.r1 - c.r0
-	k, p, w, h := g.k, g.pad, g.w, g.h
+	k, h, w := g.k, g.h, g.w
 	for b := c.b0; b < c.b1; b++ {
 		for ci := 0; ci < g.cin; ci++ {
 			plane := x[(b*g.cin+ci)*h*w : (b*g.cin+ci+1)*h*w]
 			for ky := 0; ky < k; ky++ {
-				// chunk rows whose source row lies inside the image
-				ra, rb := max(c.r0, p-ky), min(c.r1, h+p-ky)
 				for kx := 0; kx < k; kx++ {
-					dst := cols[((ci*k+ky)*k+kx)*nc+(b-c.b0)*nr*w:][:nr*w]
-					dx := kx - p
-					if ra < rb {
-						lo, hi := (ra-c.r0)*w, (rb-c.r0)*w
-						off := (c.r0-p+ky)*w + dx // dst[i] = plane[i+off]
-						sl, sh := max(lo, -off), min(hi, len(plane)-off)
-						copy(dst[sl:sh], plane[sl+off:sh+off])
-						// the columns that fell off the row's edge
-						for r := ra; r < rb; r++ {
-							row := dst[(r-c.r0)*w : (r-c.r0+1)*w]
-							src := plane[(r-p+ky)*w : (r-p+ky+1)*w]
-							for ox := 0; ox < -dx; ox++ { // left edge
-								if g.circ {
-									row[ox] = src[mod(ox+dx, w)]
-								} else {
-									row[ox] = 0
-								}
-							}
-							for ox := w - dx; ox < w; ox++ { // right edge
-								if g.circ {
-									row[ox] = src[mod(ox+dx, w)]
-								} else {
-									row[ox] = 0
-								}
-							}
-						}
-					}
-					// rows above and below the image
-					for r := c.r0; r < c.r1; r++ {
-						if r >= ra && r < rb {
-							continue
-						}
-						row := dst[(r-c.r0)*w : (r-c.r0+1)*w]
-						if !g.circ {
-							clear(row)
-							continue
-						}
-						src := plane[mod(r-p+ky, h)*w:][:w]
-						for ox := range row {
-							row[ox] = src[mod(ox+dx, w)]
-						}
-					}
+					g.tapSame(plane, c, ky, kx, cols[((ci*k+ky)*k+kx)*nc+(b-c.b0)*nr*w:][:nr*w])
 				}
 			}
+		}
+	}
+}
+
+// tapSame writes kernel tap (ky, kx) of im2colSame for one input plane and chunk c's rows.
+func (g convGeom) tapSame(plane []float32, c chunk, ky, kx int, dst []float32) {
+	p, w, h := g.pad, g.w, g.h
+	// chunk rows whose source row lies inside the image
+	ra, rb := max(c.r0, p-ky), min(c.r1, h+p-ky)
+	dx := kx - p
+	if ra < rb {
+		lo, hi := (ra-c.r0)*w, (rb-c.r0)*w
+		off := (c.r0-p+ky)*w + dx // dst[i] = plane[i+off]
+		sl, sh := max(lo, -off), min(hi, len(plane)-off)
+		copy(dst[sl:sh], plane[sl+off:sh+off])
+		// the columns that fell off the row's edge
+		for r := ra; r < rb; r++ {
+			row := dst[(r-c.r0)*w : (r-c.r0+1)*w]
+			src := plane[(r-p+ky)*w : (r-p+ky+1)*w]
+			for ox := 0; ox < -dx; ox++ { // left edge
+				if g.circ {
+					row[ox] = src[mod(ox+dx, w)]
+				} else {
+					row[ox] = 0
+				}
+			}
+			for ox := w - dx; ox < w; ox++ { // right edge
+				if g.circ {
+					row[ox] = src[mod(ox+dx, w)]
+				} else {
+					row[ox] = 0
+				}
+			}
+		}
+	}
+	// rows above and below the image
+	for r := c.r0; r < c.r1; r++ {
+		if r >= ra && r < rb {
+			continue
+		}
+		row := dst[(r-c.r0)*w : (r-c.r0+1)*w]
+		if !g.circ {
+			clear(row)
+			continue
+		}
+		src := plane[mod(r-p+ky, h)*w:][:w]
+		for ox := range row {
+			row[ox] = src[mod(ox+dx, w)]
 		}
 	}
 }
@@ -215,8 +233,9 @@ func mod(a, m int) int {
 	return a
 }
 
-// convForward computes y = act(scale * W (*) x + bias) for all images; wmat is [Cout][Cin*K*K].
-func convForward(p *Pool, g convGeom, x, wmat []float32, scale float32, bias []float32, act bool, y []float32) {
+// convForward computes y = act(scale * W (*) x + bias) for all images, pixel-normalised if pn;
+// wmat is [Cout][Cin*K*K].
+func convForward(p *Pool, g convGeom, x, wmat []float32, scale float32, bias []float32, act, pn bool, y []float32) {
 	n, at := g.chunks()
 	kc := g.kc()
 	plane := g.oh * g.ow
@@ -232,6 +251,11 @@ func convForward(p *Pool, g convGeom, x, wmat []float32, scale float32, bias []f
 			tmp := p.Scratch(wk, 1, g.cout*nc)
 			g.im2col(x, c, cols)
 			sgemm(false, false, g.cout, nc, kc, scale, wmat, kc, cols, nc, 0, tmp, nc)
+			bias, act := bias, act
+			if pn {
+				normCols(tmp, g.cout, nc, bias, act, p.Scratch(wk, 2, nc))
+				bias, act = nil, false
+			}
 			seg := (c.r1 - c.r0) * g.ow
 			for co := 0; co < g.cout; co++ {
 				var bv float32
@@ -245,10 +269,7 @@ func convForward(p *Pool, g convGeom, x, wmat []float32, scale float32, bias []f
 					if act {
 						for j, v := range src {
 							v += bv
-							if v < 0 {
-								v *= Slope
-							}
-							dst[j] = v
+							dst[j] = max(v, v*Slope) // leaky ReLU without an unpredictable branch
 						}
 					} else {
 						for j, v := range src {
@@ -259,6 +280,39 @@ func convForward(p *Pool, g convGeom, x, wmat []float32, scale float32, bias []f
 			}
 		}
 	})
+}
+
+// normCols applies the bias, the activation and pixel norm in place to the columns (pixels) of
+// t, a [cout][nc] matrix, in the same order of operations as the separate ops (so the results are
+// bit-identical). ss is scratch of nc.
+func normCols(t []float32, cout, nc int, bias []float32, act bool, ss []float32) {
+	clear(ss)
+	for co := 0; co < cout; co++ {
+		var bv float32
+		if bias != nil {
+			bv = bias[co]
+		}
+		row := t[co*nc:][:nc]
+		ss := ss[:len(row)]
+		for j, v := range row {
+			v += bv
+			if act {
+				v = max(v, v*Slope)
+			}
+			row[j] = v
+			ss[j] += v * v
+		}
+	}
+	for j, s := range ss {
+		ss[j] = float32(1 / math.Sqrt(float64(s/float32(cout))+pixelNormEps))
+	}
+	for co := 0; co < cout; co++ {
+		row := t[co*nc:][:nc]
+		ss := ss[:len(row)]
+		for j := range row {
+			row[j] *= ss[j]
+		}
+	}
 }
 
 // convWeightGrad computes dw = scale * sum over pixels of gy (x) im2col(x), dw shaped [Cout][Cin*K*K].
@@ -341,6 +395,8 @@ type convCfg struct {
 	scale float32
 	bias  bool // convFwd only
 	act   bool // convFwd only
+	up    bool // the convolved image is the 2x upsampling of x (see upconv.go)
+	pn    bool // convFwd only: pixel norm after the activation (no derivative: inference only)
 }
 
 func (c convCfg) name() string {
@@ -349,7 +405,15 @@ func (c convCfg) name() string {
 	if c.circ {
 		pad = "circ"
 	}
-	return fmt.Sprintf("%s{k=%d,pad=%d,%s,scale=%g,bias=%t,lrelu=%t}", kinds[c.kind], c.k, c.pad, pad, c.scale, c.bias, c.act)
+	up := ""
+	if c.up {
+		up = "Upsampled"
+	}
+	pn := ""
+	if c.pn {
+		pn = "PixelNorm"
+	}
+	return fmt.Sprintf("%s%s%s{k=%d,pad=%d,%s,scale=%g,bias=%t,lrelu=%t}", kinds[c.kind], up, pn, c.k, c.pad, pad, c.scale, c.bias, c.act)
 }
 
 // Conv applies a convolution with equalized learning rate. w is [Cout, Cin, K, K], bias is nil or
@@ -364,12 +428,21 @@ func (b *Builder) Conv(x, w, bias *Node, s ConvSpec) *Node {
 		return nil
 	}
 	cfg := convCfg{kind: convFwd, k: ws[2], pad: s.Pad, circ: s.Circular,
-		scale: EqualizedScale(s.Gain, ws[1]*ws[2]*ws[3]), bias: bias != nil, act: s.LeakyReLU}
+		scale: EqualizedScale(s.Gain, ws[1]*ws[2]*ws[3]), bias: bias != nil, act: s.LeakyReLU, up: s.Upsample,
+		pn: s.PixelNorm && b.inference}
+	if cfg.up && (cfg.k != 3 || cfg.pad != 1) {
+		b.fail(fmt.Errorf("Conv: an upsampling convolution must be 3x3 with padding 1 (got %dx%d, padding %d)", cfg.k, cfg.k, cfg.pad))
+		return nil
+	}
 	in := []*Node{x, w}
 	if bias != nil {
 		in = append(in, bias)
 	}
-	return b.add(apply(b.arena, b.pool, convDef(cfg), in...))
+	y := b.add(apply(b.arena, b.pool, convDef(cfg), in...))
+	if s.PixelNorm && !cfg.pn {
+		y = b.PixelNorm(y)
+	}
+	return y
 }
 
 // Dense is a fully connected layer with equalized learning rate: x [N, C, H, W] is flattened and
@@ -409,12 +482,15 @@ func convDef(c convCfg) *opDef {
 			}
 			return tensor.Shape{g.n, g.cout, g.oh, g.ow}, nil
 		case convData:
+			if g.up {
+				return tensor.Shape{g.n, g.cin, g.h / 2, g.w / 2}, nil
+			}
 			return tensor.Shape{g.n, g.cin, g.h, g.w}, nil
 		default:
 			return tensor.Shape{g.cout, g.cin, g.k, g.k}, nil
 		}
 	}
-	var wt, partials []float32 // op-owned scratch: flipped kernel, lane partials
+	var wt, wp, gp, partials []float32 // op-owned scratch: flipped or phase kernels, phase planes, lane partials
 	d.exec = func(o *op, out []float32, in args) (G.Value, error) {
 		a := in.t[0]
 		bb := in.t[1]
@@ -423,13 +499,37 @@ func convDef(c convCfg) *opDef {
 			return nil, err
 		}
 		y := out
+		if c.up {
+			nk := 16 * g.cout * g.cin
+			wp, wt = grow(wp, nk), grow(wt, nk)
+			switch c.kind {
+			case convFwd:
+				var bias []float32
+				if c.bias {
+					bias = in.t[2]
+				}
+				upForward(o.pool, g, a, bb, c.scale, bias, c.act, c.pn, y, wp)
+			case convData:
+				gp = grow(gp, len(a))
+				upData(o.pool, g, a, bb, c.scale, y, wp, wt, gp)
+			case convWeight:
+				partials = grow(partials, Lanes*nk)
+				parts := make([][]float32, Lanes)
+				for l := range parts {
+					parts[l] = partials[l*nk : (l+1)*nk]
+				}
+				gp = grow(gp, len(bb))
+				upWeight(o.pool, g, a, bb, c.scale, y, parts, gp)
+			}
+			return nil, nil
+		}
 		switch c.kind {
 		case convFwd:
 			var bias []float32
 			if c.bias {
 				bias = in.t[2]
 			}
-			convForward(o.pool, g, a, bb, c.scale, bias, c.act, y)
+			convForward(o.pool, g, a, bb, c.scale, bias, c.act, c.pn, y)
 		case convData:
 			// gx = adjoint conv: the flipped, transposed kernel with the complementary padding
 			if len(wt) != len(bb) {
@@ -437,7 +537,7 @@ func convDef(c convCfg) *opDef {
 			}
 			flipKernel(bb, g.cout, g.cin, g.k, wt)
 			ga := convGeom{n: g.n, cin: g.cout, h: g.oh, w: g.ow, cout: g.cin, k: g.k, pad: g.k - 1 - g.pad, circ: g.circ, oh: g.h, ow: g.w}
-			convForward(o.pool, ga, a, wt, c.scale, nil, false, y)
+			convForward(o.pool, ga, a, wt, c.scale, nil, false, false, y)
 		case convWeight:
 			if len(partials) != Lanes*len(y) {
 				partials = make([]float32, Lanes*len(y))
@@ -451,6 +551,9 @@ func convDef(c convCfg) *opDef {
 		return nil, nil
 	}
 	d.diff = func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
+		if c.pn {
+			return nil, fmt.Errorf("a convolution fused with pixel norm has no derivative (build differentiated graphs with NewBuilder)")
+		}
 		plain := c
 		plain.kind, plain.bias, plain.act = convFwd, false, false
 		data, weight := c, c
@@ -517,6 +620,9 @@ func (c convCfg) geom(a, b tensor.Shape) (convGeom, error) {
 		if len(b) != 4 || b[1] != cin || b[2] != c.k || b[3] != c.k {
 			return convGeom{}, fmt.Errorf("weight shape %v does not fit input %v", b, a)
 		}
+		if c.up {
+			return upGeom(newConvGeom(n, cin, 2*h, 2*w, b[0], c.k, c.pad, c.circ))
+		}
 		return newConvGeom(n, cin, h, w, b[0], c.k, c.pad, c.circ)
 	case convData: // (gy, W): geometry of the forward conv that produced gy
 		n, cout, oh, ow, err := dims4(a)
@@ -527,15 +633,29 @@ func (c convCfg) geom(a, b tensor.Shape) (convGeom, error) {
 			return convGeom{}, fmt.Errorf("weight shape %v does not fit gradient %v", b, a)
 		}
 		h, w := oh-2*c.pad+c.k-1, ow-2*c.pad+c.k-1
+		if c.up {
+			if h%2 != 0 || w%2 != 0 {
+				return convGeom{}, fmt.Errorf("gradient %v of an upsampling convolution has an odd side", a)
+			}
+			return upGeom(newConvGeom(n, b[1], h, w, cout, c.k, c.pad, c.circ))
+		}
 		return newConvGeom(n, b[1], h, w, cout, c.k, c.pad, c.circ)
 	default: // (x, gy)
 		n, cin, h, w, err := dims4(a)
 		if err != nil {
 			return convGeom{}, err
 		}
+		if c.up {
+			h, w = 2*h, 2*w
+		}
 		g, err := newConvGeom(n, cin, h, w, 0, c.k, c.pad, c.circ)
 		if err != nil {
 			return g, err
+		}
+		if c.up {
+			if g, err = upGeom(g, nil); err != nil {
+				return g, err
+			}
 		}
 		if len(b) != 4 || b[0] != n || b[2] != g.oh || b[3] != g.ow {
 			return g, fmt.Errorf("gradient shape %v does not fit input %v", b, a)
@@ -543,6 +663,18 @@ func (c convCfg) geom(a, b tensor.Shape) (convGeom, error) {
 		g.cout = b[1]
 		return g, nil
 	}
+}
+
+// upGeom marks g as the convolution of an upsampled input, which must be 3x3 "same".
+func upGeom(g convGeom, err error) (convGeom, error) {
+	if err != nil {
+		return g, err
+	}
+	if g.k != 3 || g.pad != 1 {
+		return g, fmt.Errorf("an upsampling convolution must be 3x3 with padding 1 (got kernel %d, padding %d)", g.k, g.pad)
+	}
+	g.up = true
+	return g, nil
 }
 
 // biasGradDef sums a gradient over batch and pixels: [N, C, H, W] -> [C].

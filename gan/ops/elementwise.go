@@ -109,10 +109,7 @@ func lreluDef() *opDef {
 			y := out
 			forPlanes(o.pool, len(x), len(x), func(lo, hi int) {
 				for i, v := range x[lo:hi] {
-					if v < 0 {
-						v *= Slope
-					}
-					y[lo+i] = v
+					y[lo+i] = max(v, v*Slope) // (branch-free)
 				}
 			})
 			return nil, nil

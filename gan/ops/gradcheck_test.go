@@ -218,6 +218,9 @@ func TestGradients(t *testing.T) {
 	cfg := func(kind convKind, k, pad int, circ bool) *opDef {
 		return convDef(convCfg{kind: kind, k: k, pad: pad, circ: circ, scale: 0.7})
 	}
+	upCfg := func(kind convKind, circ bool) *opDef {
+		return convDef(convCfg{kind: kind, k: 3, pad: 1, circ: circ, scale: 0.7, up: true})
+	}
 	raw := func(def func() *opDef) func(b *Builder, in []*Node) *Node {
 		return func(b *Builder, in []*Node) *Node { return b.do(def(), in...) }
 	}
@@ -228,6 +231,10 @@ func TestGradients(t *testing.T) {
 		{name: "conv3x3 circular lrelu", inputs: []*tensor.Dense{rt(2, 3, 4, 4), rt(2, 3, 3, 3), rt(2)}, build: conv(ConvSpec{Pad: 1, Circular: true, Gain: 1.4, LeakyReLU: true}), eps: 1e-3, tol: 1e-2},
 		{name: "conv1x1", inputs: []*tensor.Dense{rt(3, 5, 3, 3), rt(2, 5, 1, 1), rt(2)}, build: conv(ConvSpec{Gain: 1})},
 		{name: "conv big chunks", inputs: []*tensor.Dense{rt(2, 2, 40, 36), rt(3, 2, 3, 3), rt(3)}, build: conv(ConvSpec{Pad: 1, Circular: true, Gain: 1})},
+		{name: "upsample conv circular", inputs: []*tensor.Dense{rt(2, 3, 3, 2), rt(4, 3, 3, 3), rt(4)}, build: conv(ConvSpec{Pad: 1, Circular: true, Gain: 1.4, Upsample: true})},
+		{name: "upsample conv zero lrelu", inputs: []*tensor.Dense{rt(2, 2, 2, 3), rt(3, 2, 3, 3), rt(3)}, build: conv(ConvSpec{Pad: 1, Gain: 1.4, LeakyReLU: true, Upsample: true}), eps: 1e-3, tol: 1e-2},
+		{name: "upsample conv data", inputs: []*tensor.Dense{rt(2, 4, 4, 6), rt(4, 3, 3, 3)}, build: raw(func() *opDef { return upCfg(convData, true) })},
+		{name: "upsample conv weight", inputs: []*tensor.Dense{rt(2, 3, 2, 3), rt(2, 4, 4, 6)}, build: raw(func() *opDef { return upCfg(convWeight, false) })},
 		{name: "dense", inputs: []*tensor.Dense{rt(4, 3, 4, 4), rt(5, 3, 4, 4), rt(5)}, build: func(b *Builder, in []*Node) *Node { return b.Dense(in[0], in[1], in[2], 1, false) }},
 		{name: "conv data zero", inputs: []*tensor.Dense{rt(2, 4, 5, 4), rt(4, 3, 3, 3)}, build: raw(func() *opDef { return cfg(convData, 3, 1, false) })},
 		{name: "conv data circular", inputs: []*tensor.Dense{rt(2, 4, 4, 3), rt(4, 3, 3, 3)}, build: raw(func() *opDef { return cfg(convData, 3, 1, true) })},

@@ -56,5 +56,5 @@ func (o *op) flops(n *Node) float64 {
 	if err != nil {
 		return 0
 	}
-	return 2 * float64(g.n) * float64(g.cout) * float64(g.kc()) * float64(g.oh*g.ow)
+	return float64(g.flops())
 }

@@ -55,7 +55,7 @@ func (g *Generator) program(n, l int) (*program, error) {
 	}
 	gr := G.NewGraph()
 	arena := ops.NewArena()
-	b := ops.NewBuilder(arena)
+	b := ops.NewInferenceBuilder(arena)
 	shape := []int{n, g.cfg.LatentDim(), l, l}
 	z := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(make([]float32, n*g.cfg.LatentDim()*l*l)))
 	zn := G.NewTensor(gr, G.Float32, 4, G.WithShape(shape...), G.WithName("z"), G.WithValue(z))

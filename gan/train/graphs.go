@@ -116,7 +116,7 @@ func buildStage(cfg Config, gp, dp *model.Params, res int, fading bool) (*stageG
 	// 1. fakes for the critic
 	{
 		g := G.NewGraph()
-		b := ops.NewBuilder(s.arena)
+		b := ops.NewInferenceBuilder(s.arena) // never differentiated: the critic sees constants
 		s.fakeZIn = newInput(g, "z", zshape...)
 		s.fakeZ, s.fakeAlpha = s.fakeZIn.node, alphaNode(g)
 		s.fakeOut = model.Generator(b, model.Bind(g, gp), cfg.Model, s.fakeZ, s.fakeAlpha, res)

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 
 	"tessera/gan/model"
 )
@@ -11,10 +12,23 @@ import (
 // layers fade in (alpha 0 -> 1) and Stabilize images at alpha 1. The last stage then continues
 // for Final more images (0: until stopped). Fixed mode trains the final resolution only, for
 // Stabilize+Final images.
+//
+// Scale multiplies the fade and stabilise lengths of the stages at the listed resolutions (1
+// where absent): low-resolution images cost a fraction of high-resolution ones, so longer early
+// stages buy the coarse layout of the texture cheaply.
 type Schedule struct {
-	Stabilize int64 `json:"stabilize"`
-	Fade      int64 `json:"fade"`
-	Final     int64 `json:"final"`
+	Stabilize int64           `json:"stabilize"`
+	Fade      int64           `json:"fade"`
+	Final     int64           `json:"final"`
+	Scale     map[int]float64 `json:"scale,omitempty"`
+}
+
+// scaled returns n images scaled for stage resolution res.
+func (s Schedule) scaled(n int64, res int) int64 {
+	if f, ok := s.Scale[res]; ok {
+		return int64(math.Round(float64(n) * f))
+	}
+	return n
 }
 
 // Phase is where training is at a point of the schedule.
@@ -54,6 +68,11 @@ func NewPlan(mode Mode, s Schedule, cfg model.Config) (Plan, error) {
 	if s.Stabilize < 1 || s.Fade < 0 || s.Final < 0 {
 		return Plan{}, fmt.Errorf("schedule: stabilize %d, fade %d, final %d images", s.Stabilize, s.Fade, s.Final)
 	}
+	for r, f := range s.Scale {
+		if !(f > 0) || f > 1000 || s.scaled(s.Stabilize, r) < 1 {
+			return Plan{}, fmt.Errorf("schedule: stage scale %g at %d px (want a positive factor that leaves at least one image)", f, r)
+		}
+	}
 	switch mode {
 	case Progressive:
 		if s.Fade < 1 {
@@ -68,11 +87,22 @@ func NewPlan(mode Mode, s Schedule, cfg model.Config) (Plan, error) {
 
 // stageLen is the number of images of stage i (the last stage's open end excluded).
 func (p Plan) stageLen(i int) int64 {
-	if i == 0 || p.Mode == Fixed {
+	if p.Mode == Fixed {
 		return p.Schedule.Stabilize
 	}
-	return p.Schedule.Fade + p.Schedule.Stabilize
+	return p.fadeLen(i) + p.Schedule.scaled(p.Schedule.Stabilize, p.Res[i])
 }
+
+// fadeLen is the number of images of stage i's fade-in (none for the first stage).
+func (p Plan) fadeLen(i int) int64 {
+	if i == 0 || p.Mode == Fixed {
+		return 0
+	}
+	return p.Schedule.scaled(p.Schedule.Fade, p.Res[i])
+}
+
+// FadeLen is the number of images of stage i's fade-in (0 for the first stage and fixed mode).
+func (p Plan) FadeLen(i int) int64 { return p.fadeLen(i) }
 
 // Total is the number of images of the whole schedule (0 if open-ended).
 func (p Plan) Total() int64 {
@@ -111,9 +141,9 @@ func (p Plan) At(seen int64) Phase {
 		}
 		if end < 0 || seen < end {
 			ph := Phase{Stage: i, Res: res, Alpha: 1, StageEnd: end}
-			if i > 0 && p.Mode == Progressive && seen-start < p.Schedule.Fade {
+			if fade := p.fadeLen(i); seen-start < fade {
 				ph.Fading = true
-				ph.Alpha = float64(seen-start) / float64(p.Schedule.Fade)
+				ph.Alpha = float64(seen-start) / float64(fade)
 			}
 			return ph
 		}

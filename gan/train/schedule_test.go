@@ -58,10 +58,59 @@ func TestSchedule(t *testing.T) {
 	if ph := fixed.At(110); !ph.Done {
 		t.Errorf("fixed mode: At(110) = %+v, want done", ph)
 	}
-	for _, bad := range []Schedule{{Stabilize: 0, Fade: 1}, {Stabilize: 1, Fade: 0}, {Stabilize: 1, Fade: -1}} {
+	for _, bad := range []Schedule{{Stabilize: 0, Fade: 1}, {Stabilize: 1, Fade: 0}, {Stabilize: 1, Fade: -1},
+		{Stabilize: 10, Fade: 10, Scale: map[int]float64{8: 0}}, {Stabilize: 10, Fade: 10, Scale: map[int]float64{8: -1}},
+		{Stabilize: 10, Fade: 10, Scale: map[int]float64{8: 0.01}}} {
 		if _, err := NewPlan(Progressive, bad, cfg); err == nil {
 			t.Errorf("NewPlan(%+v) accepted a bad schedule", bad)
 		}
+	}
+}
+
+// TestScheduleScale checks stage length multipliers: the first stage has no fade, scaled stages
+// fade and stabilise for scaled lengths, and unlisted ones keep the base lengths.
+func TestScheduleScale(t *testing.T) {
+	cfg := model.DefaultConfig()
+	p, err := NewPlan(Progressive, Schedule{Stabilize: 100, Fade: 50, Final: 30, Scale: map[int]float64{4: 2, 16: 3}}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 px: 200; 8 px: 50 + 100; 16 px: 150 + 300; 32 px: 150; 64 px: 150 + 30
+	wantStart := []int64{0, 200, 350, 800, 950}
+	for i, w := range wantStart {
+		if got := p.StageStart(i); got != w {
+			t.Errorf("StageStart(%d) = %d, want %d", i, got, w)
+		}
+	}
+	if got := p.Total(); got != 1130 {
+		t.Errorf("Total = %d, want 1130", got)
+	}
+	for _, c := range []struct {
+		seen   int64
+		res    int
+		alpha  float64
+		fading bool
+	}{
+		{199, 4, 1, false},
+		{200, 8, 0, true},
+		{225, 8, 0.5, true},
+		{350, 16, 0, true},
+		{425, 16, 0.5, true}, // the 16 px fade lasts 150 images
+		{500, 16, 1, false},
+		{799, 16, 1, false},
+		{800, 32, 0, true},
+		{825, 32, 0.5, true},
+	} {
+		ph := p.At(c.seen)
+		if ph.Res != c.res || ph.Fading != c.fading || abs(ph.Alpha-c.alpha) > 1e-9 {
+			t.Errorf("At(%d) = %+v, want res %d alpha %g fading %t", c.seen, ph, c.res, c.alpha, c.fading)
+		}
+	}
+	if got := p.FadeLen(0); got != 0 {
+		t.Errorf("FadeLen(0) = %d, want 0", got)
+	}
+	if got := p.FadeLen(2); got != 150 {
+		t.Errorf("FadeLen(2) = %d, want 150", got)
 	}
 }
 
