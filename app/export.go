@@ -291,8 +291,8 @@ func Export(ctx context.Context, ex *Explorer, p Point, spec ExportSpec, progres
 			return res, err
 		}
 		tex8 := synth.Image(imgs, 0, side)
-		seam := metric.SeamScore(tex8)
-		res.Seams = append(res.Seams, seam)
+		seamDone := make(chan float64, 1) // scored while the PNG encodes, on the other core
+		go func() { seamDone <- metric.SeamScore(tex8) }()
 		if i == 0 {
 			res.Texture = tex8
 		}
@@ -335,7 +335,9 @@ func Export(ctx context.Context, ex *Explorer, p Point, spec ExportSpec, progres
 		if spec.Bits16 {
 			tex = synth.Image16(imgs, 0, side)
 		}
-		if err := write("", "texture", tex); err != nil {
+		err = write("", "texture", tex)
+		res.Seams = append(res.Seams, <-seamDone)
+		if err != nil {
 			return res, err
 		}
 		if spec.Normal || spec.Height {

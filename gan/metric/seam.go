@@ -24,6 +24,18 @@ func SeamScore(img image.Image) float64 {
 		return 1
 	}
 	planes := [3][]float64{make([]float64, w*h), make([]float64, w*h), make([]float64, w*h)}
+	if m, ok := img.(*image.NRGBA); ok { // fast path, same values: 0x101*v/0xffff = v/255
+		for y := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):][:4*w]
+			for x := range w {
+				i := y*w + x
+				planes[0][i] = float64(row[4*x]) / 0xff
+				planes[1][i] = float64(row[4*x+1]) / 0xff
+				planes[2][i] = float64(row[4*x+2]) / 0xff
+			}
+		}
+		return seamScore(planes[:], w, h)
+	}
 	for y := range h {
 		for x := range w {
 			c := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)

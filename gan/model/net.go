@@ -68,15 +68,16 @@ var (
 func Generator(b *ops.Builder, net *Net, cfg Config, z, alpha *Node, res int) *Node {
 	h := b.PixelNorm(z)
 	h = net.conv(b, h, "g4.conv0", genConv)
-	h = net.conv(b, h, "g4.conv1", genConv)
-	prev := h
+	block, prev := "g4", (*Node)(nil)
 	for r := 2 * BaseRes; r <= res; r *= 2 {
-		prev = h
-		n := fmt.Sprintf("g%d", r)
-		h = net.conv(b, h, n+".conv0", genUp) // upsample, then conv0
-		h = net.conv(b, h, n+".conv1", genConv)
+		prev = net.conv(b, h, block+".conv1", genConv) // the previous block's output
+		block = fmt.Sprintf("g%d", r)
+		h = net.conv(b, prev, block+".conv0", genUp) // upsample, then conv0
 	}
-	img := net.conv(b, h, fmt.Sprintf("g%d.rgb", res), toRGB)
+	// the last block's conv1 and toRGB: fused in inference graphs, so that the largest feature
+	// maps of a big export are never stored
+	rgb := fmt.Sprintf("g%d.rgb", res)
+	img := b.ConvThen1x1(h, net.W(block+".conv1.w"), net.W(block+".conv1.b"), genConv, net.W(rgb+".w"), net.W(rgb+".b"), toRGB)
 	if alpha != nil && res > BaseRes {
 		old := b.Upsample(net.conv(b, prev, fmt.Sprintf("g%d.rgb", res/2), toRGB))
 		img = b.Lerp(img, old, alpha)

@@ -233,53 +233,81 @@ func mod(a, m int) int {
 	return a
 }
 
-// convForward computes y = act(scale * W (*) x + bias) for all images, pixel-normalised if pn;
-// wmat is [Cout][Cin*K*K].
-func convForward(p *Pool, g convGeom, x, wmat []float32, scale float32, bias []float32, act, pn bool, y []float32) {
+// post1x1 is a 1x1 convolution applied to a convolution's output inside its epilogue, so the
+// intermediate feature maps are never stored (inference only).
+type post1x1 struct {
+	w, bias []float32 // [cout][cin], [cout]
+	scale   float32
+	cout    int
+}
+
+// convForward computes y = act(scale * W (*) x + bias) for all images, pixel-normalised if pn,
+// and then passed through post if it is not nil; wmat is [Cout][Cin*K*K].
+func convForward(p *Pool, g convGeom, x, wmat []float32, scale float32, bias []float32, act, pn bool, post *post1x1, y []float32) {
 	n, at := g.chunks()
 	kc := g.kc()
 	plane := g.oh * g.ow
-	parts := n
-	if g.flops() < minParallelFLOPs {
-		parts = 1
-	}
-	p.Parallel(n, parts, func(wk, _, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			c := at(i)
-			nc := c.cols(g.ow)
-			cols := p.Scratch(wk, 0, kc*nc)
-			tmp := p.Scratch(wk, 1, g.cout*nc)
-			g.im2col(x, c, cols)
-			sgemm(false, false, g.cout, nc, kc, scale, wmat, kc, cols, nc, 0, tmp, nc)
-			bias, act := bias, act
-			if pn {
-				normCols(tmp, g.cout, nc, bias, act, p.Scratch(wk, 2, nc))
-				bias, act = nil, false
+	p.Dynamic(n, g.flops() < minParallelFLOPs, func(wk, i int) {
+		c := at(i)
+		nc := c.cols(g.ow)
+		cols := p.Scratch(wk, 0, kc*nc)
+		tmp := p.Scratch(wk, 1, g.cout*nc)
+		g.im2col(x, c, cols)
+		sgemm(false, false, g.cout, nc, kc, scale, wmat, kc, cols, nc, 0, tmp, nc)
+		bias, act, oc := bias, act, g.cout
+		if pn {
+			normCols(tmp, g.cout, nc, bias, act, p.Scratch(wk, 2, nc))
+			bias, act = nil, false
+		}
+		if post != nil {
+			if !pn {
+				actCols(tmp, g.cout, nc, bias, act)
 			}
-			seg := (c.r1 - c.r0) * g.ow
-			for co := 0; co < g.cout; co++ {
-				var bv float32
-				if bias != nil {
-					bv = bias[co]
-				}
-				for b := c.b0; b < c.b1; b++ {
-					src := tmp[co*nc+(b-c.b0)*seg : co*nc+(b-c.b0+1)*seg]
-					dst := y[(b*g.cout+co)*plane+c.r0*g.ow:]
-					dst = dst[:len(src)]
-					if act {
-						for j, v := range src {
-							v += bv
-							dst[j] = max(v, v*Slope) // leaky ReLU without an unpredictable branch
-						}
-					} else {
-						for j, v := range src {
-							dst[j] = v + bv
-						}
+			out := p.Scratch(wk, 3, post.cout*nc)
+			sgemm(false, false, post.cout, nc, g.cout, post.scale, post.w, g.cout, tmp, nc, 0, out, nc)
+			tmp, bias, act, oc = out, post.bias, false, post.cout
+		}
+		seg := (c.r1 - c.r0) * g.ow
+		for co := 0; co < oc; co++ {
+			var bv float32
+			if bias != nil {
+				bv = bias[co]
+			}
+			for b := c.b0; b < c.b1; b++ {
+				src := tmp[co*nc+(b-c.b0)*seg : co*nc+(b-c.b0+1)*seg]
+				dst := y[(b*oc+co)*plane+c.r0*g.ow:]
+				dst = dst[:len(src)]
+				if act {
+					for j, v := range src {
+						v += bv
+						dst[j] = max(v, v*Slope) // leaky ReLU without an unpredictable branch
+					}
+				} else {
+					for j, v := range src {
+						dst[j] = v + bv
 					}
 				}
 			}
 		}
 	})
+}
+
+// actCols applies the bias and the activation in place to t, a [cout][nc] matrix.
+func actCols(t []float32, cout, nc int, bias []float32, act bool) {
+	for co := 0; co < cout; co++ {
+		var bv float32
+		if bias != nil {
+			bv = bias[co]
+		}
+		row := t[co*nc:][:nc]
+		for j, v := range row {
+			v += bv
+			if act {
+				v = max(v, v*Slope)
+			}
+			row[j] = v
+		}
+	}
 }
 
 // normCols applies the bias, the activation and pixel norm in place to the columns (pixels) of
@@ -397,6 +425,10 @@ type convCfg struct {
 	act   bool // convFwd only
 	up    bool // the convolved image is the 2x upsampling of x (see upconv.go)
 	pn    bool // convFwd only: pixel norm after the activation (no derivative: inference only)
+	// post (convFwd with bias only): a biased 1x1 convolution with run-time weight scale
+	// postScale follows, its weight and bias the 4th and 5th inputs (inference only)
+	post      bool
+	postScale float32
 }
 
 func (c convCfg) name() string {
@@ -412,6 +444,9 @@ func (c convCfg) name() string {
 	pn := ""
 	if c.pn {
 		pn = "PixelNorm"
+	}
+	if c.post {
+		pn += fmt.Sprintf("Then1x1{scale=%g}", c.postScale)
 	}
 	return fmt.Sprintf("%s%s%s{k=%d,pad=%d,%s,scale=%g,bias=%t,lrelu=%t}", kinds[c.kind], up, pn, c.k, c.pad, pad, c.scale, c.bias, c.act)
 }
@@ -445,6 +480,30 @@ func (b *Builder) Conv(x, w, bias *Node, s ConvSpec) *Node {
 	return y
 }
 
+// ConvThen1x1 is Conv(Conv(x, w, bias, s), w2, bias2, s2) for a 1x1 s2 without activation (such
+// as a generator's last layer and its toRGB). Inference builders fuse the two, so the first
+// convolution's output (the largest feature maps of a generator) is never stored.
+func (b *Builder) ConvThen1x1(x, w, bias *Node, s ConvSpec, w2, bias2 *Node, s2 ConvSpec) *Node {
+	if b.err != nil {
+		return nil
+	}
+	ws2 := w2.Shape()
+	fusable := b.inference && !s.Upsample && bias != nil && bias2 != nil && len(ws2) == 4 && ws2[2] == 1 && ws2[3] == 1 &&
+		s2.Pad == 0 && !s2.LeakyReLU && !s2.Upsample && !s2.PixelNorm
+	if !fusable {
+		return b.Conv(b.Conv(x, w, bias, s), w2, bias2, s2)
+	}
+	ws := w.Shape()
+	if len(ws) != 4 || ws[2] != ws[3] {
+		b.fail(fmt.Errorf("Conv: weight shape %v is not [Cout, Cin, K, K]", ws))
+		return nil
+	}
+	cfg := convCfg{kind: convFwd, k: ws[2], pad: s.Pad, circ: s.Circular,
+		scale: EqualizedScale(s.Gain, ws[1]*ws[2]*ws[3]), bias: true, act: s.LeakyReLU, pn: s.PixelNorm,
+		post: true, postScale: EqualizedScale(s2.Gain, ws2[1])}
+	return b.add(apply(b.arena, b.pool, convDef(cfg), x, w, bias, w2, bias2))
+}
+
 // Dense is a fully connected layer with equalized learning rate: x [N, C, H, W] is flattened and
 // w is [Cout, C, H, W]; the result is [N, Cout, 1, 1].
 func (b *Builder) Dense(x, w, bias *Node, gain float32, leakyReLU bool) *Node {
@@ -467,6 +526,9 @@ func convDef(c convCfg) *opDef {
 		if c.bias {
 			d.arity, d.typ, d.diffWRT = 3, fn(t4, t4, t1, t4), []bool{true, true, true}
 		}
+		if c.post {
+			d.arity, d.typ, d.diffWRT = 5, fn(t4, t4, t1, t4, t1, t4), []bool{true, true, true, true, true}
+		}
 	default:
 		d.arity, d.typ, d.diffWRT = 2, fn(t4, t4, t4), []bool{true, true}
 	}
@@ -479,6 +541,13 @@ func convDef(c convCfg) *opDef {
 		case convFwd:
 			if c.bias && (len(in[2]) != 1 || in[2][0] != g.cout) {
 				return nil, fmt.Errorf("bias shape %v, want [%d]", in[2], g.cout)
+			}
+			if c.post {
+				w2, b2 := in[3], in[4]
+				if len(w2) != 4 || w2[1] != g.cout || w2[2] != 1 || w2[3] != 1 || len(b2) != 1 || b2[0] != w2[0] {
+					return nil, fmt.Errorf("1x1 convolution weight %v and bias %v do not fit %d channels", w2, b2, g.cout)
+				}
+				return tensor.Shape{g.n, w2[0], g.oh, g.ow}, nil
 			}
 			return tensor.Shape{g.n, g.cout, g.oh, g.ow}, nil
 		case convData:
@@ -529,7 +598,11 @@ func convDef(c convCfg) *opDef {
 			if c.bias {
 				bias = in.t[2]
 			}
-			convForward(o.pool, g, a, bb, c.scale, bias, c.act, c.pn, y)
+			var post *post1x1
+			if c.post {
+				post = &post1x1{w: in.t[3], bias: in.t[4], scale: c.postScale, cout: in.shape[3][0]}
+			}
+			convForward(o.pool, g, a, bb, c.scale, bias, c.act, c.pn, post, y)
 		case convData:
 			// gx = adjoint conv: the flipped, transposed kernel with the complementary padding
 			if len(wt) != len(bb) {
@@ -537,7 +610,7 @@ func convDef(c convCfg) *opDef {
 			}
 			flipKernel(bb, g.cout, g.cin, g.k, wt)
 			ga := convGeom{n: g.n, cin: g.cout, h: g.oh, w: g.ow, cout: g.cin, k: g.k, pad: g.k - 1 - g.pad, circ: g.circ, oh: g.h, ow: g.w}
-			convForward(o.pool, ga, a, wt, c.scale, nil, false, false, y)
+			convForward(o.pool, ga, a, wt, c.scale, nil, false, false, nil, y)
 		case convWeight:
 			if len(partials) != Lanes*len(y) {
 				partials = make([]float32, Lanes*len(y))
@@ -551,8 +624,8 @@ func convDef(c convCfg) *opDef {
 		return nil, nil
 	}
 	d.diff = func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
-		if c.pn {
-			return nil, fmt.Errorf("a convolution fused with pixel norm has no derivative (build differentiated graphs with NewBuilder)")
+		if c.pn || c.post {
+			return nil, fmt.Errorf("a convolution fused with pixel norm or a 1x1 convolution has no derivative (build differentiated graphs with NewBuilder)")
 		}
 		plain := c
 		plain.kind, plain.bias, plain.act = convFwd, false, false

@@ -56,5 +56,9 @@ func (o *op) flops(n *Node) float64 {
 	if err != nil {
 		return 0
 	}
-	return float64(g.flops())
+	f := float64(g.flops())
+	if c.post && len(o.in) == 5 { // the fused 1x1 convolution
+		f += 2 * float64(g.n) * float64(o.in[3].Shape()[0]) * float64(g.cout) * float64(g.oh*g.ow)
+	}
+	return f
 }

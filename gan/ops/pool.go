@@ -3,6 +3,7 @@ package ops
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -131,6 +132,41 @@ func (p *Pool) parallel(n, parts int, serial bool, fn func(worker, part, lo, hi 
 		p.work[w] <- func(int) {
 			for j := w; j < parts; j += nw {
 				fn(w, j, j*n/parts, (j+1)*n/parts)
+			}
+		}
+	}
+	for w := 0; w < used; w++ {
+		<-p.done
+	}
+}
+
+// Dynamic runs fn(worker, i) for every i in [0, n), handing out items one at a time to whichever
+// worker is free (on the calling thread if serial). Unlike Parallel's fixed split, a worker that
+// the machine slows down takes fewer items, so on shared CPUs a job does not wait for its slowest
+// part; fn must therefore not depend on which worker runs which item (no reductions).
+func (p *Pool) Dynamic(n int, serial bool, fn func(worker, i int)) {
+	if n < 1 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	nw := len(p.work)
+	if serial || n == 1 || nw == 1 {
+		for i := 0; i < n; i++ {
+			fn(0, i)
+		}
+		return
+	}
+	used := min(nw, n)
+	var next atomic.Int64
+	for w := 0; w < used; w++ {
+		p.work[w] <- func(w int) {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(w, i)
 			}
 		}
 	}

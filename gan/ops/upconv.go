@@ -126,49 +126,43 @@ func upForward(p *Pool, g convGeom, x, w []float32, scale float32, bias []float3
 	s := g.small()
 	n, at := s.chunks()
 	kc := 4 * g.cin
-	parts := n
-	if g.flops() < minParallelFLOPs {
-		parts = 1
-	}
 	bw := g.ow
-	p.Parallel(n, parts, func(wk, _, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			c := at(i)
-			nc, nr := c.cols(s.ow), c.r1-c.r0
-			cols := p.Scratch(wk, 0, kc*nc)
-			tmp := [2][]float32{p.Scratch(wk, 1, g.cout*nc), p.Scratch(wk, 2, g.cout*nc)}
-			for py := 0; py < 2; py++ {
-				for px := 0; px < 2; px++ {
-					s.im2colPhase(x, c, py, px, cols)
-					sgemm(false, false, g.cout, nc, kc, scale, wp[(py*2+px)*g.cout*kc:], kc, cols, nc, 0, tmp[px], nc)
-					if pn {
-						normCols(tmp[px], g.cout, nc, bias, act, p.Scratch(wk, 3, nc))
-					}
-				}
-				bias, act := bias, act
+	p.Dynamic(n, g.flops() < minParallelFLOPs, func(wk, i int) {
+		c := at(i)
+		nc, nr := c.cols(s.ow), c.r1-c.r0
+		cols := p.Scratch(wk, 0, kc*nc)
+		tmp := [2][]float32{p.Scratch(wk, 1, g.cout*nc), p.Scratch(wk, 2, g.cout*nc)}
+		for py := 0; py < 2; py++ {
+			for px := 0; px < 2; px++ {
+				s.im2colPhase(x, c, py, px, cols)
+				sgemm(false, false, g.cout, nc, kc, scale, wp[(py*2+px)*g.cout*kc:], kc, cols, nc, 0, tmp[px], nc)
 				if pn {
-					bias, act = nil, false
+					normCols(tmp[px], g.cout, nc, bias, act, p.Scratch(wk, 3, nc))
 				}
-				// both column phases of output rows 2r+py, interleaved
-				for co := 0; co < g.cout; co++ {
-					var bv float32
-					if bias != nil {
-						bv = bias[co]
-					}
-					for b := c.b0; b < c.b1; b++ {
-						plane := y[(b*g.cout+co)*g.oh*bw:][:g.oh*bw]
-						off := co*nc + (b-c.b0)*nr*s.w
-						for r := 0; r < nr; r++ {
-							row := plane[(2*(c.r0+r)+py)*bw:][:bw]
-							e := tmp[0][off+r*s.w:][:s.w]
-							o := tmp[1][off+r*s.w:][:s.w]
-							for j := range e {
-								ve, vo := e[j]+bv, o[j]+bv
-								if act { // (branch-free leaky ReLU)
-									ve, vo = max(ve, ve*Slope), max(vo, vo*Slope)
-								}
-								row[2*j], row[2*j+1] = ve, vo
+			}
+			bias, act := bias, act
+			if pn {
+				bias, act = nil, false
+			}
+			// both column phases of output rows 2r+py, interleaved
+			for co := 0; co < g.cout; co++ {
+				var bv float32
+				if bias != nil {
+					bv = bias[co]
+				}
+				for b := c.b0; b < c.b1; b++ {
+					plane := y[(b*g.cout+co)*g.oh*bw:][:g.oh*bw]
+					off := co*nc + (b-c.b0)*nr*s.w
+					for r := 0; r < nr; r++ {
+						row := plane[(2*(c.r0+r)+py)*bw:][:bw]
+						e := tmp[0][off+r*s.w:][:s.w]
+						o := tmp[1][off+r*s.w:][:s.w]
+						for j := range e {
+							ve, vo := e[j]+bv, o[j]+bv
+							if act { // (branch-free leaky ReLU)
+								ve, vo = max(ve, ve*Slope), max(vo, vo*Slope)
 							}
+							row[2*j], row[2*j+1] = ve, vo
 						}
 					}
 				}
@@ -196,33 +190,27 @@ func upData(p *Pool, g convGeom, gy, w []float32, scale float32, gx, wp, wt, gp 
 	plane := s.h * s.w
 	phasePlanes(p, gy, g.n*g.cout, s.h, s.w, gp)
 	n, at := s.chunks()
-	parts := n
-	if g.flops() < minParallelFLOPs {
-		parts = 1
-	}
-	p.Parallel(n, parts, func(wk, _, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			c := at(i)
-			nc, nr := c.cols(s.ow), c.r1-c.r0
-			cols := p.Scratch(wk, 0, kc*nc)
-			tmp := p.Scratch(wk, 1, g.cin*nc)
-			for b := c.b0; b < c.b1; b++ {
-				for co := 0; co < g.cout; co++ {
-					for ph := 0; ph < 4; ph++ {
-						py, px := ph/2, ph%2
-						src := gp[((b*g.cout+co)*4+ph)*plane:][:plane]
-						for t := 0; t < 4; t++ {
-							row := ((ph*g.cout+co)*4 + t) * nc
-							s.tapSame(src, c, 2-py-t/2, 2-px-t%2, cols[row+(b-c.b0)*nr*s.w:][:nr*s.w])
-						}
+	p.Dynamic(n, g.flops() < minParallelFLOPs, func(wk, i int) {
+		c := at(i)
+		nc, nr := c.cols(s.ow), c.r1-c.r0
+		cols := p.Scratch(wk, 0, kc*nc)
+		tmp := p.Scratch(wk, 1, g.cin*nc)
+		for b := c.b0; b < c.b1; b++ {
+			for co := 0; co < g.cout; co++ {
+				for ph := 0; ph < 4; ph++ {
+					py, px := ph/2, ph%2
+					src := gp[((b*g.cout+co)*4+ph)*plane:][:plane]
+					for t := 0; t < 4; t++ {
+						row := ((ph*g.cout+co)*4 + t) * nc
+						s.tapSame(src, c, 2-py-t/2, 2-px-t%2, cols[row+(b-c.b0)*nr*s.w:][:nr*s.w])
 					}
 				}
 			}
-			sgemm(false, false, g.cin, nc, kc, scale, wt, kc, cols, nc, 0, tmp, nc)
-			for ci := 0; ci < g.cin; ci++ {
-				for b := c.b0; b < c.b1; b++ {
-					copy(gx[(b*g.cin+ci)*plane+c.r0*s.w:][:nr*s.w], tmp[ci*nc+(b-c.b0)*nr*s.w:][:nr*s.w])
-				}
+		}
+		sgemm(false, false, g.cin, nc, kc, scale, wt, kc, cols, nc, 0, tmp, nc)
+		for ci := 0; ci < g.cin; ci++ {
+			for b := c.b0; b < c.b1; b++ {
+				copy(gx[(b*g.cin+ci)*plane+c.r0*s.w:][:nr*s.w], tmp[ci*nc+(b-c.b0)*nr*s.w:][:nr*s.w])
 			}
 		}
 	})

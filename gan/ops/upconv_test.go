@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // naiveUpsample is nearest-neighbour 2x upsampling of an NCHW batch of planes.
@@ -205,5 +206,52 @@ func TestFusedPixelNormBitIdentical(t *testing.T) {
 				t.Fatalf("%+v: element %d: fused %g, separate %g", c, i, fused[i], plain[i])
 			}
 		}
+	}
+}
+
+// TestConvThen1x1 checks that the fused convolution + 1x1 convolution of an inference builder
+// matches the two separate convolutions, with and without pixel norm, and on every chunking path.
+func TestConvThen1x1(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for _, c := range []struct {
+		n, cin, h, w, cout int
+		pn                 bool
+	}{
+		{2, 3, 5, 7, 4, true},
+		{1, 4, 30, 21, 6, true}, // row chunks
+		{8, 4, 2, 3, 5, false},  // several images per chunk
+	} {
+		x := randTensor(rng, c.n, c.cin, c.h, c.w)
+		w := randTensor(rng, c.cout, c.cin, 3, 3)
+		bias := randTensor(rng, c.cout)
+		w2 := randTensor(rng, 3, c.cout, 1, 1)
+		b2 := randTensor(rng, 3)
+		spec := ConvSpec{Pad: 1, Circular: true, Gain: 1.4, LeakyReLU: true, PixelNorm: c.pn}
+		spec2 := ConvSpec{Gain: 1}
+		run := func(inference bool) []float32 {
+			g := G.NewGraph()
+			b := NewBuilder(NewArena())
+			if inference {
+				b = NewInferenceBuilder(NewArena())
+			}
+			y := b.ConvThen1x1(inputNode(g, "x", x), inputNode(g, "w", w), inputNode(g, "b", bias), spec,
+				inputNode(g, "w2", w2), inputNode(g, "b2", b2), spec2)
+			if b.Err() != nil {
+				t.Fatal(b.Err())
+			}
+			if got := y.Shape(); !got.Eq(tensor.Shape{c.n, 3, c.h, c.w}) {
+				t.Fatalf("shape %v", got)
+			}
+			if name := y.Op().(*op).def.name; inference != strings.Contains(name, "Then1x1") {
+				t.Fatalf("inference %t but op %s", inference, name)
+			}
+			m := G.NewTapeMachine(g)
+			defer m.Close()
+			if err := m.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			return append([]float32(nil), y.Value().Data().([]float32)...)
+		}
+		compare(t, c, "fused vs separate", run(true), run(false))
 	}
 }
