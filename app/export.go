@@ -93,7 +93,7 @@ func ModelFile(m *Model) (string, error) {
 	cfg.Model = m.Config
 	cfg.Seed = m.Seed
 	// a checkpoint holding only the averaged generator, positioned at the model's phase
-	c := &train.CheckpointV1{Software: train.Software, Config: cfg, Images: m.Images}
+	c := &train.Checkpoint{Software: train.Software, Config: cfg, Images: m.Images}
 	for _, n := range m.Params.Names() {
 		c.EMA = append(c.EMA, train.Tensor{Name: n, Shape: m.Params.Shape(n), Data: m.Params.Data(n)})
 	}
@@ -155,7 +155,7 @@ func LoadModelFile(path string) (*Model, error) {
 }
 
 // ModelFromCheckpoint returns the averaged generator of a run's checkpoint at its phase.
-func ModelFromCheckpoint(c *train.CheckpointV1, runDir string) (*Model, error) {
+func ModelFromCheckpoint(c *train.Checkpoint, runDir string) (*Model, error) {
 	t, err := train.Resume(c, nil)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 )
 
 // openRun reads a run directory's checkpoint.
-func openRun(dir string) (*train.CheckpointV1, error) {
+func openRun(dir string) (*train.Checkpoint, error) {
 	ck, err := train.ReadCheckpoint(filepath.Join(dir, train.CheckpointFile))
 	if err != nil {
 		return nil, checkpointErr(err)
@@ -26,7 +26,7 @@ func openRun(dir string) (*train.CheckpointV1, error) {
 }
 
 // generatorOf returns the averaged generator of a checkpoint at its phase.
-func generatorOf(ck *train.CheckpointV1) (*synth.Generator, train.Phase, error) {
+func generatorOf(ck *train.Checkpoint) (*synth.Generator, train.Phase, error) {
 	t, err := train.Resume(ck, nil)
 	if err != nil {
 		return nil, train.Phase{}, checkpointErr(err)

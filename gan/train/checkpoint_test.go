@@ -1,8 +1,12 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/gob"
 	"errors"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -203,5 +207,43 @@ func TestWriteFileAtomicLeavesNothingOnError(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if string(b) != "old" || len(entries) != 1 {
 		t.Fatalf("after a failed write: content %q, files %v", b, entries)
+	}
+}
+
+// TestReadCheckpointVersion1 writes a checkpoint in the version 1 format (the payload a gob of
+// Checkpoint itself) and reads it back: older runs stay usable.
+func TestReadCheckpointVersion1(t *testing.T) {
+	tr, err := New(tinyConfig(), dataset(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	steps(t, tr, 2)
+	ck := tr.Checkpoint(time.Second)
+	var payload bytes.Buffer
+	if err := gob.NewEncoder(&payload).Encode(ck); err != nil {
+		t.Fatal(err)
+	}
+	var head [24]byte
+	copy(head[:12], checkpointMagic)
+	binary.BigEndian.PutUint32(head[12:16], 1)
+	binary.BigEndian.PutUint64(head[16:24], uint64(payload.Len()))
+	b := append(head[:], payload.Bytes()...)
+	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(payload.Bytes()))
+	got, err := DecodeCheckpoint(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.G, ck.G) || !reflect.DeepEqual(got.EMA, ck.EMA) || !reflect.DeepEqual(got.OptG, ck.OptG) ||
+		!reflect.DeepEqual(got.Config, ck.Config) || got.Images != ck.Images {
+		t.Fatal("a version 1 checkpoint does not read back")
+	}
+	// and the current format is smaller than version 1's per-value encoding
+	path := filepath.Join(t.TempDir(), CheckpointFile)
+	if err := WriteCheckpoint(path, ck); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Size() >= int64(len(b)) {
+		t.Errorf("version 2 file %d bytes, version 1 %d", st.Size(), len(b))
 	}
 }
