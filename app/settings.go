@@ -58,7 +58,8 @@ func (s Settings) TrainConfig() (train.Config, error) {
 	}
 	k := int64(s.KimgPerStage * 1000)
 	final := cfg.Schedule.Final * k / max(1, cfg.Schedule.Stabilize) // the default proportion
-	cfg.Schedule = train.Schedule{Stabilize: k, Fade: k, Final: final}
+	cfg.Schedule = train.Schedule{Stabilize: k, Fade: k, Final: final, Scale: cfg.Schedule.Scale}
+	cfg.EMABeta = train.EMABeta(train.DefaultEMAHalfLife, cfg.Batch)
 	cfg.Crop.Source, cfg.Crop.Rotate90 = s.Scale, s.Rotate
 	if err := cfg.Validate(); err != nil {
 		return cfg, err

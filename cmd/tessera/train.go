@@ -97,7 +97,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !(*emaHalf > 0) {
 		return usagef("train: --ema-half-life must be positive")
 	}
-	cfg.EMABeta = math.Pow(0.5, float64(cfg.Batch)/(*emaHalf*1000))
+	cfg.EMABeta = train.EMABeta(*emaHalf*1000, cfg.Batch)
 	cfg.Crop.Source, cfg.Crop.Rotate90 = *scale, *rotate
 	cfg.Crop.FlipH, cfg.Crop.FlipV = !*noFlip, !*noFlip
 	if err := cfg.Validate(); err != nil {

@@ -12,7 +12,7 @@ import (
 // forPlanes runs fn over [0, n) split across the pool's workers; work is the number of elements
 // touched, and small jobs run on the calling thread (waking the workers costs more than they save).
 func forPlanes(p *Pool, n, work int, fn func(lo, hi int)) {
-	parts := p.Workers()
+	parts := 4 * p.Workers() // a few parts per worker, so a slowed-down one is helped
 	if work < minParallelWork {
 		parts = 1
 	}

@@ -95,8 +95,10 @@ func (p *Pool) onEachWorker(fn func() error) error {
 }
 
 // Parallel splits [0,n) into parts contiguous ranges (part j gets [j*n/parts, (j+1)*n/parts)) and
-// runs fn(worker, part, lo, hi) for each non-empty one; part j runs on worker j % Workers(). It
-// returns when all parts are done.
+// runs fn(worker, part, lo, hi) for each non-empty one. Parts are handed out one at a time to
+// whichever worker is free, so on a shared CPU a job does not wait for a slowed-down worker's
+// fixed share; fn's results must therefore not depend on which worker runs a part (workers differ
+// only in their scratch buffers). It returns when all parts are done.
 func (p *Pool) Parallel(n, parts int, fn func(worker, part, lo, hi int)) {
 	p.parallel(n, parts, false, fn)
 }
@@ -123,14 +125,15 @@ func (p *Pool) parallel(n, parts int, serial bool, fn func(worker, part, lo, hi 
 		}
 		return
 	}
-	used := nw
-	if parts < nw {
-		used = parts
-	}
+	used := min(nw, parts)
+	var next atomic.Int64
 	for w := 0; w < used; w++ {
-		w := w
-		p.work[w] <- func(int) {
-			for j := w; j < parts; j += nw {
+		p.work[w] <- func(w int) {
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= parts {
+					return
+				}
 				fn(w, j, j*n/parts, (j+1)*n/parts)
 			}
 		}
@@ -140,39 +143,10 @@ func (p *Pool) parallel(n, parts int, serial bool, fn func(worker, part, lo, hi 
 	}
 }
 
-// Dynamic runs fn(worker, i) for every i in [0, n), handing out items one at a time to whichever
-// worker is free (on the calling thread if serial). Unlike Parallel's fixed split, a worker that
-// the machine slows down takes fewer items, so on shared CPUs a job does not wait for its slowest
-// part; fn must therefore not depend on which worker runs which item (no reductions).
+// Dynamic runs fn(worker, i) for every i in [0, n) as n parts of Parallel (on the calling thread
+// if serial).
 func (p *Pool) Dynamic(n int, serial bool, fn func(worker, i int)) {
-	if n < 1 {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	nw := len(p.work)
-	if serial || n == 1 || nw == 1 {
-		for i := 0; i < n; i++ {
-			fn(0, i)
-		}
-		return
-	}
-	used := min(nw, n)
-	var next atomic.Int64
-	for w := 0; w < used; w++ {
-		p.work[w] <- func(w int) {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				fn(w, i)
-			}
-		}
-	}
-	for w := 0; w < used; w++ {
-		<-p.done
-	}
+	p.parallel(n, n, serial, func(w, i, _, _ int) { fn(w, i) })
 }
 
 // Scratch returns worker w's scratch buffer number slot (0..3) with at least n elements. Only

@@ -6,6 +6,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 
 	"tessera/gan/model"
 )
@@ -68,8 +69,16 @@ func DefaultConfig() Config {
 		Lambda: 10, Drift: 1e-3,
 		ClipLR: 5e-5, Clip: 0.01,
 		NCritic: 1,
-		EMABeta: 0.999,
+		EMABeta: EMABeta(DefaultEMAHalfLife, 16),
 	}
+}
+
+// DefaultEMAHalfLife is the half-life, in images, of the generator's moving average.
+const DefaultEMAHalfLife = 11085 // beta 0.999 at batch 16
+
+// EMABeta returns the per-step factor of a moving average with the given half-life in images.
+func EMABeta(halfLife float64, batch int) float64 {
+	return math.Pow(0.5, float64(batch)/halfLife)
 }
 
 // WithLoss returns c with the loss and its usual optimiser settings (critic steps).
