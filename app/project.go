@@ -64,16 +64,16 @@ func (p Project) Save(runDir string) error {
 	})
 }
 
-// ClearRun removes a run's files from dir, the trainer's and the studio's (model files of
-// exports and favourites), so that a new run can start there.
+// ClearRun removes a run's files from dir, the trainer's and the studio's favourites, so that a
+// new run can start there. The model files of exports (ModelsDir) stay: textures exported from
+// the old run name them for `export --from`, and their names (images seen, weight hash) do not
+// collide with the new run's.
 func ClearRun(dir string) error {
 	if err := train.ClearRun(dir); err != nil {
 		return err
 	}
-	for _, name := range []string{ModelsDir, ProjectFile} {
-		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("clearing the old run: %w", err)
-		}
+	if err := os.RemoveAll(filepath.Join(dir, ProjectFile)); err != nil {
+		return fmt.Errorf("clearing the old run: %w", err)
 	}
 	return nil
 }

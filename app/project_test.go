@@ -37,3 +37,28 @@ func TestProjectRoundTripAndDamage(t *testing.T) {
 		t.Fatalf("the damaged file was not kept: %q, %v", kept, err)
 	}
 }
+
+// TestClearRunKeepsModelFiles: starting a new run over an old one removes the trainer's files and
+// the favourites, but not the model files that exported textures point to.
+func TestClearRunKeepsModelFiles(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, ModelsDir, "ema-000001000-0123456789abcdef.tsr")
+	files := []string{filepath.Join(dir, "checkpoint.tsr"), filepath.Join(dir, "metrics.jsonl"), filepath.Join(dir, ProjectFile), model}
+	if err := os.MkdirAll(filepath.Dir(model), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ClearRun(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		_, err := os.Stat(f)
+		if keep := f == model; keep != (err == nil) {
+			t.Errorf("%s: exists %t, want %t", filepath.Base(f), err == nil, keep)
+		}
+	}
+}
