@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -451,4 +453,23 @@ func FromPNG(path string) (*Model, Point, int, error) {
 		return nil, Point{}, 0, fmt.Errorf("the model of %s: %w", path, err)
 	}
 	return m, p, size, nil
+}
+
+// PNGBits returns the bits per channel (8 or 16) of a PNG file, so that a texture regenerated
+// from it keeps its depth.
+func PNGBits(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	c, err := png.DecodeConfig(f)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	switch c.ColorModel {
+	case color.NRGBA64Model, color.RGBA64Model, color.Gray16Model:
+		return 16, nil
+	}
+	return 8, nil
 }

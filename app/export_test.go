@@ -193,3 +193,24 @@ func TestPreviewTile(t *testing.T) {
 		}
 	}
 }
+
+// TestPNGBits: a 16-bit export reads back as 16 bits per channel and an 8-bit one as 8, which
+// `export --from` uses to regenerate a texture at its own depth.
+func TestPNGBits(t *testing.T) {
+	m := exportModel(t, 8)
+	ex := NewRenderer(m)
+	p := ex.Random(3)
+	for _, bits := range []int{8, 16} {
+		res, err := Export(context.Background(), ex, p, ExportSpec{Size: 16, Dir: t.TempDir(), Variants: 1, Bits16: bits == 16}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := PNGBits(res.Files[0])
+		if err != nil || got != bits {
+			t.Errorf("%d-bit export: PNGBits = %d, %v", bits, got, err)
+		}
+	}
+	if _, err := PNGBits(t.TempDir() + "/missing.png"); err == nil {
+		t.Error("PNGBits of a missing file should fail")
+	}
+}

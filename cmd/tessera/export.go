@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -61,6 +62,13 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if !sizeSet {
 			*size = psize
+		}
+		bitsSet := false
+		fs.Visit(func(f *flag.Flag) { bitsSet = bitsSet || f.Name == "bits" })
+		if !bitsSet { // keep the depth of the texture being regenerated
+			if *bits, err = app.PNGBits(*from); err != nil {
+				return err
+			}
 		}
 	case len(pos) == 1:
 		ck, err := openRun(pos[0])
