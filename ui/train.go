@@ -341,7 +341,7 @@ func (p *trainPane) timeline(gtx layout.Context, snap *app.Snapshot) layout.Dime
 	end := plan.Total()
 	last := len(plan.Res) - 1
 	if end == 0 {
-		end = plan.StageStart(last) + 2*cfg.Schedule.Stabilize
+		end = plan.StageStart(last + 1) // the last stage's fade and stabilisation
 	}
 	gap := gtx.Dp(3)
 	x := 0

@@ -180,6 +180,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return checkpointErr(err)
 		}
+		defer t.Close()
 		r, err := score(synth.New(ck.Config.Model, t.G, ph.Res, ph.Alpha))
 		if err != nil {
 			return err

@@ -68,15 +68,18 @@ func NewPlan(mode Mode, s Schedule, cfg model.Config) (Plan, error) {
 	if s.Stabilize < 1 || s.Fade < 0 || s.Final < 0 {
 		return Plan{}, fmt.Errorf("schedule: stabilize %d, fade %d, final %d images", s.Stabilize, s.Fade, s.Final)
 	}
-	for r, f := range s.Scale {
-		if !(f > 0) || f > 1000 || s.scaled(s.Stabilize, r) < 1 {
-			return Plan{}, fmt.Errorf("schedule: stage scale %g at %d px (want a positive factor that leaves at least one image)", f, r)
-		}
-	}
 	switch mode {
 	case Progressive:
 		if s.Fade < 1 {
 			return Plan{}, fmt.Errorf("schedule: progressive training needs fade-in images")
+		}
+		for r, f := range s.Scale { // (resolutions above the final one are not used)
+			switch {
+			case r < model.BaseRes || r&(r-1) != 0:
+				return Plan{}, fmt.Errorf("schedule: stage scale for %d px, which is not a stage resolution (4, 8, 16, ...)", r)
+			case !(f > 0) || f > 1000 || s.scaled(s.Stabilize, r) < 1 || (r > model.BaseRes && s.scaled(s.Fade, r) < 1):
+				return Plan{}, fmt.Errorf("schedule: stage scale %g at %d px (want a positive factor that leaves the stage at least one image of fade-in and one of stabilisation)", f, r)
+			}
 		}
 		return Plan{Mode: mode, Schedule: s, Res: cfg.Resolutions()}, nil
 	case Fixed:

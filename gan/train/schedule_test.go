@@ -60,7 +60,8 @@ func TestSchedule(t *testing.T) {
 	}
 	for _, bad := range []Schedule{{Stabilize: 0, Fade: 1}, {Stabilize: 1, Fade: 0}, {Stabilize: 1, Fade: -1},
 		{Stabilize: 10, Fade: 10, Scale: map[int]float64{8: 0}}, {Stabilize: 10, Fade: 10, Scale: map[int]float64{8: -1}},
-		{Stabilize: 10, Fade: 10, Scale: map[int]float64{8: 0.01}}} {
+		{Stabilize: 10, Fade: 10, Scale: map[int]float64{8: 0.01}}, {Stabilize: 10, Fade: 1, Scale: map[int]float64{8: 0.4}},
+		{Stabilize: 10, Fade: 10, Scale: map[int]float64{12: 2}}, {Stabilize: 10, Fade: 10, Scale: map[int]float64{2: 2}}} {
 		if _, err := NewPlan(Progressive, bad, cfg); err == nil {
 			t.Errorf("NewPlan(%+v) accepted a bad schedule", bad)
 		}
@@ -105,6 +106,10 @@ func TestScheduleScale(t *testing.T) {
 		if ph.Res != c.res || ph.Fading != c.fading || abs(ph.Alpha-c.alpha) > 1e-9 {
 			t.Errorf("At(%d) = %+v, want res %d alpha %g fading %t", c.seen, ph, c.res, c.alpha, c.fading)
 		}
+	}
+	// a scale for a resolution above the final one is allowed and unused
+	if q, err := NewPlan(Progressive, Schedule{Stabilize: 100, Fade: 50, Scale: map[int]float64{128: 2}}, cfg); err != nil || q.StageStart(4) != 550 {
+		t.Errorf("scale at 128 px for a 64 px model: %v, last stage starts at %d", err, q.StageStart(4))
 	}
 	if got := p.FadeLen(0); got != 0 {
 		t.Errorf("FadeLen(0) = %d, want 0", got)
