@@ -44,7 +44,7 @@ func tinyTrain(dir string) []string {
 
 func tinyTrainKimg(dir string, kimg float64) []string {
 	return []string{"train", "--out", dir, "--max-res", "8", "--channels", "4:16,8:8", "--batch", "8",
-		"--kimg-per-stage", fmt.Sprint(kimg), "--checkpoint-every", "700ms", "--sample-every", "200", "--eval-samples", "16"}
+		"--kimg-per-stage", fmt.Sprint(kimg), "--stage-scale", "none", "--checkpoint-every", "700ms", "--sample-every", "200", "--eval-samples", "16"}
 }
 
 // TestCrashSafety kills the trainer with SIGKILL at random moments (across stage switches and
