@@ -44,7 +44,6 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var m *app.Model
 	var pt app.Point
 	var ex *app.Explorer
-	sizeSet := false
 	switch {
 	case *from != "":
 		if len(pos) > 0 {
@@ -55,17 +54,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return checkpointErr(err)
 		}
-		for _, a := range args {
-			if a == "--size" || a == "-size" || strings.HasPrefix(a, "--size=") || strings.HasPrefix(a, "-size=") {
-				sizeSet = true
-			}
-		}
-		if !sizeSet {
+		set := map[string]bool{} // flags given on the command line override the PNG's
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["size"] {
 			*size = psize
 		}
-		bitsSet := false
-		fs.Visit(func(f *flag.Flag) { bitsSet = bitsSet || f.Name == "bits" })
-		if !bitsSet { // keep the depth of the texture being regenerated
+		if !set["bits"] { // keep the depth of the texture being regenerated
 			if *bits, err = app.PNGBits(*from); err != nil {
 				return err
 			}

@@ -332,7 +332,7 @@ func normCols(t []float32, cout, nc int, bias []float32, act bool, ss []float32)
 		}
 	}
 	for j, s := range ss {
-		ss[j] = float32(1 / math.Sqrt(float64(s/float32(cout))+pixelNormEps))
+		ss[j] = invRMS(s, cout)
 	}
 	for co := 0; co < cout; co++ {
 		row := t[co*nc:][:nc]

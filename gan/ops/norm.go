@@ -43,8 +43,14 @@ func pixelInv(x []float32, c, plane, lo, hi int, inv []float32) {
 		}
 	}
 	for j, s := range inv {
-		inv[j] = float32(1 / math.Sqrt(float64(s/float32(c))+pixelNormEps))
+		inv[j] = invRMS(s, c)
 	}
+}
+
+// invRMS is pixel norm's factor for a pixel whose c channels have the sum of squares s. The
+// separate op and the one fused into the convolution epilogue share it, so they agree bit for bit.
+func invRMS(s float32, c int) float32 {
+	return float32(1 / math.Sqrt(float64(s/float32(c))+pixelNormEps))
 }
 
 func pixelNormDef() *opDef {

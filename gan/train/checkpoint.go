@@ -407,7 +407,7 @@ func toWire(c *Checkpoint) *checkpointV2 {
 	}
 	opt := func(o OptimizerState) optimizerStateV2 {
 		w := optimizerStateV2{Kind: o.Kind, LR: o.LR, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, Decay: o.Decay, Step: o.Step}
-		w.M, w.V = rawMap(o.M), rawMap(o.V)
+		w.M, w.V = convertMap[[]float32, rawFloats](o.M), convertMap[[]float32, rawFloats](o.V)
 		return w
 	}
 	return &checkpointV2{Software: c.Software, Written: c.Written, Config: c.Config, Images: c.Images, Iter: c.Iter,
@@ -428,7 +428,7 @@ func fromWire(w *checkpointV2) Checkpoint {
 	}
 	opt := func(o optimizerStateV2) OptimizerState {
 		s := OptimizerState{Kind: o.Kind, LR: o.LR, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, Decay: o.Decay, Step: o.Step}
-		s.M, s.V = floatMap(o.M), floatMap(o.V)
+		s.M, s.V = convertMap[rawFloats, []float32](o.M), convertMap[rawFloats, []float32](o.V)
 		return s
 	}
 	return Checkpoint{Software: w.Software, Written: w.Written, Config: w.Config, Images: w.Images, Iter: w.Iter,
@@ -436,24 +436,14 @@ func fromWire(w *checkpointV2) Checkpoint {
 		OptG: opt(w.OptG), OptD: opt(w.OptD), Data: w.Data}
 }
 
-func rawMap(m map[string][]float32) map[string]rawFloats {
+// convertMap re-types the float arrays of an optimiser state map (sharing them).
+func convertMap[T, U ~[]float32](m map[string]T) map[string]U {
 	if m == nil {
 		return nil
 	}
-	out := make(map[string]rawFloats, len(m))
+	out := make(map[string]U, len(m))
 	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func floatMap(m map[string]rawFloats) map[string][]float32 {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string][]float32, len(m))
-	for k, v := range m {
-		out[k] = v
+		out[k] = U(v)
 	}
 	return out
 }
