@@ -129,7 +129,9 @@ func (g convGeom) im2colSame(x []float32, c chunk, cols []float32) {
 	}
 }
 
-// tapSame writes kernel tap (ky, kx) of im2colSame for one input plane and chunk c's rows.
+// tapSame writes kernel tap (ky, kx) of im2colSame for one input plane and chunk c's rows. The
+// rows inside the image are one shifted copy; only the columns shifted past an edge, and the
+// rows above and below the image, are written one by one.
 func (g convGeom) tapSame(plane []float32, c chunk, ky, kx int, dst []float32) {
 	p, w, h := g.pad, g.w, g.h
 	// chunk rows whose source row lies inside the image
@@ -140,37 +142,41 @@ func (g convGeom) tapSame(plane []float32, c chunk, ky, kx int, dst []float32) {
 		off := (c.r0-p+ky)*w + dx // dst[i] = plane[i+off]
 		sl, sh := max(lo, -off), min(hi, len(plane)-off)
 		copy(dst[sl:sh], plane[sl+off:sh+off])
-		// the columns that fell off the row's edge
-		for r := ra; r < rb; r++ {
-			row := dst[(r-c.r0)*w : (r-c.r0+1)*w]
-			src := plane[(r-p+ky)*w : (r-p+ky+1)*w]
-			for ox := 0; ox < -dx; ox++ { // left edge
-				if g.circ {
-					row[ox] = src[mod(ox+dx, w)]
-				} else {
-					row[ox] = 0
-				}
+		// the columns that fell off the row's edge: [0, -dx) on the left, [w-dx, w) on the right
+		if dx != 0 {
+			e0, e1 := 0, -dx
+			if dx > 0 {
+				e0, e1 = w-dx, w
 			}
-			for ox := w - dx; ox < w; ox++ { // right edge
-				if g.circ {
-					row[ox] = src[mod(ox+dx, w)]
-				} else {
-					row[ox] = 0
+			e0, e1 = max(e0, 0), min(e1, w)
+			for r := ra; r < rb; r++ {
+				d, s := (r-c.r0)*w, (r-p+ky)*w
+				for ox := e0; ox < e1; ox++ {
+					if g.circ {
+						dst[d+ox] = plane[s+mod(ox+dx, w)]
+					} else {
+						dst[d+ox] = 0
+					}
 				}
 			}
 		}
 	}
 	// rows above and below the image
-	for r := c.r0; r < c.r1; r++ {
-		if r >= ra && r < rb {
-			continue
-		}
+	g.outsideRows(plane, c, c.r0, min(ra, c.r1), ky, dx, dst)
+	g.outsideRows(plane, c, max(rb, c.r0, min(ra, c.r1)), c.r1, ky, dx, dst)
+}
+
+// outsideRows writes chunk rows [r0, r1) of a tap whose source rows lie outside the image:
+// zeros, or with circular padding the wrapped rows.
+func (g convGeom) outsideRows(plane []float32, c chunk, r0, r1, ky, dx int, dst []float32) {
+	w, h := g.w, g.h
+	for r := r0; r < r1; r++ {
 		row := dst[(r-c.r0)*w : (r-c.r0+1)*w]
 		if !g.circ {
 			clear(row)
 			continue
 		}
-		src := plane[mod(r-p+ky, h)*w:][:w]
+		src := plane[mod(r-g.pad+ky, h)*w:][:w]
 		for ox := range row {
 			row[ox] = src[mod(ox+dx, w)]
 		}
@@ -768,13 +774,22 @@ func biasGradDef() *opDef {
 			}
 			o.pool.Parallel(c, parts, func(_, _, lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
-					var s float32
+					// four running sums: one would wait on the adder's latency at every element
+					var s [4]float32
 					for b := 0; b < n; b++ {
-						for _, v := range g[(b*c+ch)*plane : (b*c+ch+1)*plane] {
-							s += v
+						p := g[(b*c+ch)*plane : (b*c+ch+1)*plane]
+						j := 0
+						for ; j+4 <= len(p); j += 4 {
+							s[0] += p[j]
+							s[1] += p[j+1]
+							s[2] += p[j+2]
+							s[3] += p[j+3]
+						}
+						for ; j < len(p); j++ {
+							s[0] += p[j]
 						}
 					}
-					y[ch] = s
+					y[ch] = (s[0] + s[1]) + (s[2] + s[3])
 				}
 			})
 			return nil, nil

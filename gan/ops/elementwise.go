@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/chewxy/hm"
 
@@ -131,12 +132,9 @@ func lreluGradDef() *opDef {
 			g := in.t[1]
 			r := out
 			forPlanes(o.pool, len(y), len(y), func(lo, hi int) {
+				gs, rs := g[lo:hi], r[lo:hi]
 				for i, v := range y[lo:hi] {
-					if v > 0 {
-						r[lo+i] = g[lo+i]
-					} else {
-						r[lo+i] = Slope * g[lo+i]
-					}
+					rs[i] = slopes[negOrZero(v)] * gs[i]
 				}
 			})
 			return nil, nil
@@ -146,6 +144,16 @@ func lreluGradDef() *opDef {
 			return []*Node{nil, g}, err
 		},
 	}
+}
+
+// slopes are the leaky ReLU's slopes, indexed by negOrZero.
+var slopes = [2]float32{1, Slope}
+
+// negOrZero is 1 if v <= 0 (or -0) and 0 if v > 0, without a branch: the signs of a layer's
+// activations are random, and a mispredicted branch per element costs more than the multiply.
+func negOrZero(v float32) uint32 {
+	b := math.Float32bits(v)
+	return ((b - 1) | b) >> 31
 }
 
 // Lerp returns alpha*a + (1-alpha)*b, the fade-in blend; alpha is a scalar input node whose

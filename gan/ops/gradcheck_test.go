@@ -266,3 +266,14 @@ func TestGradients(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { checkGrad(t, c) })
 	}
 }
+
+func TestNegOrZero(t *testing.T) {
+	for _, c := range []struct {
+		v    float32
+		want uint32
+	}{{1, 0}, {1e-45, 0}, {math.MaxFloat32, 0}, {0, 1}, {float32(math.Copysign(0, -1)), 1}, {-1e-45, 1}, {-3, 1}, {float32(math.Inf(1)), 0}, {float32(math.Inf(-1)), 1}} {
+		if got := negOrZero(c.v); got != c.want {
+			t.Errorf("negOrZero(%g) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}
