@@ -3,14 +3,15 @@
 # Idempotent: a second run installs nothing. Fails with a clear message where it cannot install.
 set -euo pipefail
 
-# Build: cgo + Gio's X11/Wayland/EGL/Vulkan headers, GTK3 for native dialogs, OpenBLAS for matrix products.
+# Build: cgo + Gio's X11/Wayland/EGL/Vulkan headers, GTK3 for native dialogs, OpenBLAS for matrix products,
+# oneDNN for the critic's convolutions.
 # Run: Mesa (software OpenGL/Vulkan). Tests and screenshots: Xvfb, xauth, ImageMagick, xdotool.
 packages=(
   gcc pkg-config
   libx11-dev libx11-xcb-dev libxkbcommon-dev libxkbcommon-x11-dev libxcursor-dev libxfixes-dev
   libegl-dev libwayland-dev libvulkan-dev libgtk-3-dev
   libgl1-mesa-dri libegl-mesa0 libgles2 libvulkan1 mesa-vulkan-drivers
-  libopenblas-dev
+  libopenblas-dev libdnnl-dev
   xvfb xauth imagemagick xdotool
 )
 

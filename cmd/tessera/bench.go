@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -14,13 +15,14 @@ import (
 	"strings"
 	"time"
 
+	"tessera/gan/model"
 	"tessera/gan/ops"
 	"tessera/gan/train"
 )
 
 // pytorchZeroPad is the speed bar: images/s of a PyTorch 1.13 CPU implementation (oneDNN) of the
-// same architecture, batch 16, 2 threads, zero padding, measured on this project's machines
-// (../shared/DESIGN.md, section 6).
+// same architecture, batch 16, 2 threads, zero padding, measured on the project's reference
+// machine (../shared/DESIGN.md, section 6). scripts/pytorch_bench.py measures it on any machine.
 var pytorchZeroPad = map[int]float64{8: 74, 16: 24, 32: 9.4, 64: 6.0, 128: 3.4}
 
 type benchResult struct {
@@ -36,6 +38,7 @@ type benchResult struct {
 	PeakRSSMB   float64        `json:"peak_rss_mb"`
 	Workers     int            `json:"workers"`
 	BLASCore    string         `json:"blas_core"`
+	ConvEngine  string         `json:"conv_engine"`
 	PyTorch     float64        `json:"pytorch_images_per_s,omitempty"`
 	SpeedupVsPT float64        `json:"speedup_vs_pytorch,omitempty"`
 }
@@ -50,6 +53,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed iterations to this file")
 	opProfile := fs.Bool("op-profile", false, "print the wall time spent in each kind of op")
+	conv := fs.String("conv", ops.ConvEngine(), "engine of the zero-padded (critic) convolutions: onednn, or im2col (im2col + OpenBLAS, for comparison)")
+	channels := fs.String("channels", "", "feature maps per resolution, e.g. 16:64,32:32, or \"reference\" for the widths the PyTorch figures were measured with (default: the default architecture)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -60,8 +65,22 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *iters < 1 {
 		return usagef("bench: --iters must be at least 1, not %d", *iters)
 	}
+	if err := ops.SetConvEngine(*conv); err != nil {
+		return usageError{err}
+	}
 	cfg := train.DefaultConfig().WithLoss(train.Loss(*loss))
 	cfg.Model.MaxRes, cfg.Batch = *res, *batch
+	switch *channels {
+	case "":
+	case "reference":
+		cfg.Model.Channels = model.ReferenceChannels()
+	default:
+		ch, err := model.ParseChannels(*channels)
+		if err != nil {
+			return usageError{err}
+		}
+		maps.Copy(cfg.Model.Channels, ch)
+	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
@@ -77,8 +96,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	plan := t.Plan()
 	stage := len(plan.Res) - 1
 	t.SeekImages(plan.StageStart(stage) + plan.FadeLen(stage)/2) // the last stage, fading in, alpha 0.5
-	fmt.Fprintf(stderr, "bench: %d px (fade-in at alpha %.2f), batch %d, %s, channels %s, %d workers, OpenBLAS %s\n",
-		*res, t.Phase().Alpha, *batch, cfg.Loss, cfg.Model.FormatChannels(), ops.DefaultPool().Workers(), ops.BLASCore())
+	fmt.Fprintf(stderr, "bench: %d px (fade-in at alpha %.2f), batch %d, %s, channels %s, %d workers, OpenBLAS %s, critic convolutions %s\n",
+		*res, t.Phase().Alpha, *batch, cfg.Loss, cfg.Model.FormatChannels(), ops.DefaultPool().Workers(), ops.BLASCore(), ops.ConvEngine())
 	var times []float64
 	var flops float64
 	for i := 0; i < *iters+2; i++ {
@@ -116,18 +135,26 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Res: *res, Batch: *batch, Channels: map[string]int{}, Iters: *iters,
 		ImagesPerS: float64(*batch*cfg.NCritic) / med, MsPerIter: 1000 * med, MsMin: 1000 * times[0],
 		GFLOPPerS: flops / med / 1e9, GFLOPIter: flops / 1e9, PeakRSSMB: peakRSS() / (1 << 20),
-		Workers: ops.DefaultPool().Workers(), BLASCore: ops.BLASCore(),
+		Workers: ops.DefaultPool().Workers(), BLASCore: ops.BLASCore(), ConvEngine: ops.ConvEngine(),
 	}
 	for _, r := range cfg.Model.Resolutions() {
 		out.Channels[strconv.Itoa(r)] = cfg.Model.Channels[r]
 	}
-	if pt, ok := pytorchZeroPad[*res]; ok && *batch == 16 && cfg.Loss == train.WGANGP {
+	reference := true // the architecture the PyTorch figures were measured with
+	for _, r := range cfg.Model.Resolutions() {
+		reference = reference && cfg.Model.Channels[r] == model.ReferenceChannels()[r]
+	}
+	if pt, ok := pytorchZeroPad[*res]; ok && *batch == 16 && cfg.Loss == train.WGANGP && reference {
 		out.PyTorch, out.SpeedupVsPT = pt, out.ImagesPerS/pt
 	}
 	fmt.Fprintf(stdout, "%d px, batch %d: %.1f images/s, %.0f ms/iteration (median of %d), %.0f GFLOP/s (%.1f GFLOP/iteration), peak RSS %.0f MB\n",
 		out.Res, out.Batch, out.ImagesPerS, out.MsPerIter, len(times), out.GFLOPPerS, out.GFLOPIter, out.PeakRSSMB)
+	if _, ok := pytorchZeroPad[*res]; ok && !reference {
+		fmt.Fprintln(stdout, "(the PyTorch speed bar is for the reference widths: bench --channels reference)")
+	}
 	if out.PyTorch > 0 {
-		fmt.Fprintf(stdout, "PyTorch 1.13 (oneDNN, 2 threads, zero padding) on this machine: %.1f images/s -> %.2fx\n", out.PyTorch, out.SpeedupVsPT)
+		fmt.Fprintf(stdout, "PyTorch 1.13 (oneDNN, 2 threads, zero padding) on the reference machine of DESIGN.md section 6 (2 cores, AVX2): %.1f images/s -> %.2fx\n", out.PyTorch, out.SpeedupVsPT)
+		fmt.Fprintln(stdout, "(other CPUs differ: scripts/pytorch_bench.py times the same iteration in PyTorch on this machine)")
 	}
 	if *asJSON {
 		b, _ := json.Marshal(out)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +54,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mode      = fs.String("mode", string(def.Mode), "progressive, or fixed (the non-progressive DCGAN-style baseline)")
 		seed      = fs.Uint64("seed", def.Seed, "random seed: fixes data order, noise and initialisation")
 		channels  = fs.String("channels", "", "feature maps per resolution, e.g. 4:128,8:128,16:128,32:64,64:32 (default: as shown by bench)")
+		latent    = fs.String("latent", fmt.Sprintf("%d:%d", def.Model.StyleDim, def.Model.NoiseDim), "channels of the latent grid, style:noise (a global style vector and independent noise per cell)")
 		scale     = fs.Int("scale", def.Crop.Source, "crop side in pixels of the photo (after capping its long side at 1024): larger sees more of it")
 		rotate    = fs.Bool("rotate", false, "allow random 90-degree rotations (not for bricks)")
 		noFlip    = fs.Bool("no-flip", false, "no random flips")
@@ -84,6 +86,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for r, c := range ch {
 			cfg.Model.Channels[r] = c
 		}
+	}
+	if cfg.Model.StyleDim, cfg.Model.NoiseDim, err = parseLatent(*latent); err != nil {
+		return usagef("train: %v", err)
 	}
 	if *finalKimg < 0 {
 		return usagef("train: --final-kimg must not be negative")
@@ -123,8 +128,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "training %s, %s, %d px, channels %s, batch %d, seed %d -> %s\n",
-		cfg.Mode, cfg.Loss, cfg.Model.MaxRes, cfg.Model.FormatChannels(), cfg.Batch, cfg.Seed, *out)
+	fmt.Fprintf(stderr, "training %s, %s, %d px, channels %s, latent %d:%d, batch %d, seed %d -> %s\n",
+		cfg.Mode, cfg.Loss, cfg.Model.MaxRes, cfg.Model.FormatChannels(), cfg.Model.StyleDim, cfg.Model.NoiseDim, cfg.Batch, cfg.Seed, *out)
 	return runLoop(ctx, t, *out, 0, rf, stdout, stderr)
 }
 
@@ -264,4 +269,15 @@ func formatScale(m map[int]float64) string {
 // halfLifeKimg is the half-life in thousands of images of a per-step moving average factor.
 func halfLifeKimg(beta float64, batch int) float64 {
 	return math.Round(float64(batch)*math.Log(0.5)/math.Log(beta)) / 1000
+}
+
+// parseLatent parses --latent, "style:noise" channel counts of the latent grid.
+func parseLatent(s string) (style, noise int, err error) {
+	a, b, ok := strings.Cut(s, ":")
+	style, err1 := strconv.Atoi(a)
+	noise, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || style < 1 || noise < 0 {
+		return 0, 0, fmt.Errorf("--latent %q: want style:noise channels, e.g. 32:96 (style at least 1)", s)
+	}
+	return style, noise, nil
 }

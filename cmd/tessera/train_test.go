@@ -51,3 +51,24 @@ func TestHalfLife(t *testing.T) {
 		t.Errorf("half-life of the beta for 1.5 kimg = %g", got)
 	}
 }
+
+func TestParseLatent(t *testing.T) {
+	for _, c := range []struct {
+		in           string
+		style, noise int
+		bad          bool
+	}{
+		{in: "32:96", style: 32, noise: 96},
+		{in: "128:0", style: 128},
+		{in: "0:96", bad: true},
+		{in: "32:-1", bad: true},
+		{in: "32", bad: true},
+		{in: "32:96x", bad: true},
+		{in: "", bad: true},
+	} {
+		s, n, err := parseLatent(c.in)
+		if (err != nil) != c.bad || s != c.style || n != c.noise {
+			t.Errorf("parseLatent(%q) = %d, %d, %v; want %d, %d, error %t", c.in, s, n, err, c.style, c.noise, c.bad)
+		}
+	}
+}

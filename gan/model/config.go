@@ -23,10 +23,14 @@ type Config struct {
 // generator's 4x4 stage works on a 4x4 latent grid; each later stage doubles it.
 const BaseRes = 4
 
-// DefaultChannels are the feature maps per resolution. They match the reference architecture the
-// speed bar was measured with (PyTorch, see DESIGN.md section 6): wide at low resolution, where
-// a pixel is cheap, and narrow at high resolution, where the CPU time goes.
-func DefaultChannels() map[int]int {
+// DefaultChannels are the feature maps per resolution: those of the reference architecture the
+// speed bar was measured with (ReferenceChannels), wide at low resolution, where a pixel is cheap,
+// and narrow at high resolution, where the CPU time goes.
+func DefaultChannels() map[int]int { return ReferenceChannels() }
+
+// ReferenceChannels are the widths of the reference architecture the speed bar was measured with
+// (PyTorch, see DESIGN.md section 6, and scripts/pytorch_bench.py).
+func ReferenceChannels() map[int]int {
 	return map[int]int{4: 128, 8: 128, 16: 128, 32: 64, 64: 32, 128: 16, 256: 8}
 }
 

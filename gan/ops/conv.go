@@ -566,6 +566,7 @@ func convDef(c convCfg) *opDef {
 		}
 	}
 	var wt, wp, gp, partials []float32 // op-owned scratch: flipped or phase kernels, phase planes, lane partials
+	var dn dnnlScratch
 	d.exec = func(o *op, out []float32, in args) (G.Value, error) {
 		a := in.t[0]
 		bb := in.t[1]
@@ -595,6 +596,16 @@ func convDef(c convCfg) *opDef {
 				}
 				gp = grow(gp, len(bb))
 				upWeight(o.pool, g, a, bb, c.scale, y, parts, gp)
+			}
+			return nil, nil
+		}
+		if g.useDNNL() && !c.pn && !c.post {
+			var bias []float32
+			if c.kind == convFwd && c.bias {
+				bias = in.t[2]
+			}
+			if err := dnnlConv(o.pool, c.kind, g, a, bb, c.scale, bias, c.act, y, &dn); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.name(), err)
 			}
 			return nil, nil
 		}

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/chewxy/hm"
 
@@ -131,12 +130,7 @@ func lreluGradDef() *opDef {
 			y := in.t[0]
 			g := in.t[1]
 			r := out
-			forPlanes(o.pool, len(y), len(y), func(lo, hi int) {
-				gs, rs := g[lo:hi], r[lo:hi]
-				for i, v := range y[lo:hi] {
-					rs[i] = slopes[negOrZero(v)] * gs[i]
-				}
-			})
+			forPlanes(o.pool, len(y), len(y), func(lo, hi int) { lreluGrad(y[lo:hi], g[lo:hi], r[lo:hi]) })
 			return nil, nil
 		},
 		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
@@ -144,16 +138,6 @@ func lreluGradDef() *opDef {
 			return []*Node{nil, g}, err
 		},
 	}
-}
-
-// slopes are the leaky ReLU's slopes, indexed by negOrZero.
-var slopes = [2]float32{1, Slope}
-
-// negOrZero is 1 if v <= 0 (or -0) and 0 if v > 0, without a branch: the signs of a layer's
-// activations are random, and a mispredicted branch per element costs more than the multiply.
-func negOrZero(v float32) uint32 {
-	b := math.Float32bits(v)
-	return ((b - 1) | b) >> 31
 }
 
 // Lerp returns alpha*a + (1-alpha)*b, the fade-in blend; alpha is a scalar input node whose

@@ -267,13 +267,27 @@ func TestGradients(t *testing.T) {
 	}
 }
 
-func TestNegOrZero(t *testing.T) {
-	for _, c := range []struct {
-		v    float32
-		want uint32
-	}{{1, 0}, {1e-45, 0}, {math.MaxFloat32, 0}, {0, 1}, {float32(math.Copysign(0, -1)), 1}, {-1e-45, 1}, {-3, 1}, {float32(math.Inf(1)), 0}, {float32(math.Inf(-1)), 1}} {
-		if got := negOrZero(c.v); got != c.want {
-			t.Errorf("negOrZero(%g) = %d, want %d", c.v, got, c.want)
+func TestLeakyReLUGradKernel(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	edges := []float32{1, 1e-45, math.MaxFloat32, 0, negZero, -1e-45, -3, float32(math.Inf(1)), float32(math.Inf(-1))}
+	rng := rand.New(rand.NewSource(3))
+	for _, n := range []int{1, 7, 16, 33, 1000} { // vector bodies and tails
+		y, g, r := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range y {
+			y[i], g[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			if i < len(edges) {
+				y[i] = edges[i]
+			}
+		}
+		lreluGrad(y, g, r)
+		for i := range y {
+			want := g[i]
+			if !(y[i] > 0) {
+				want = Slope * g[i]
+			}
+			if r[i] != want {
+				t.Fatalf("n=%d: lreluGrad at y=%g, g=%g is %g, want %g", n, y[i], g[i], r[i], want)
+			}
 		}
 	}
 }
