@@ -599,12 +599,12 @@ func convDef(c convCfg) *opDef {
 			}
 			return nil, nil
 		}
-		if g.useDNNL() && !c.pn && !c.post {
+		if g.useDNNL() && !c.post {
 			var bias []float32
 			if c.kind == convFwd && c.bias {
 				bias = in.t[2]
 			}
-			if err := dnnlConv(o.pool, c.kind, g, a, bb, c.scale, bias, c.act, y, &dn); err != nil {
+			if err := dnnlConv(o.pool, c.kind, g, a, bb, c.scale, bias, c.act, c.pn, y, &dn); err != nil {
 				return nil, fmt.Errorf("%s: %w", c.name(), err)
 			}
 			return nil, nil

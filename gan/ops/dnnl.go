@@ -86,8 +86,52 @@ func fptr(s []float32) *C.float {
 	return (*C.float)(unsafe.Pointer(&s[0]))
 }
 
-// useDNNL reports whether convolution g runs through oneDNN.
-func (g convGeom) useDNNL() bool { return !g.circ && !g.up && ConvEngine() == "onednn" }
+// useDNNL reports whether convolution g runs through oneDNN: zero padding, and circular padding
+// (as a valid convolution of a wrapped copy of the input) where the batch splits over the pool.
+// Single images (the tiles of a large export) keep the im2col path, which splits rows instead.
+func (g convGeom) useDNNL() bool {
+	return !g.up && ConvEngine() == "onednn" && (!g.circ || dnnlParts(g) > 1)
+}
+
+// wrapPad copies planes [planes][h][w] into xp [planes][h+2p][w+2p] with wrap-around borders.
+func wrapPad(x, xp []float32, planes, h, w, p int) {
+	ph, pw := h+2*p, w+2*p
+	for i := 0; i < planes; i++ {
+		src, dst := x[i*h*w:(i+1)*h*w], xp[i*ph*pw:(i+1)*ph*pw]
+		for r := 0; r < ph; r++ {
+			row, d := src[mod(r-p, h)*w:][:w], dst[r*pw:][:pw]
+			for c := 0; c < p; c++ {
+				d[c], d[p+w+c] = row[mod(c-p, w)], row[mod(c, w)]
+			}
+			copy(d[p:p+w], row)
+		}
+	}
+}
+
+// wrapFold is wrapPad's adjoint: gx[y][x] is the sum of gxp over the padded positions that copy
+// (y, x).
+func wrapFold(gxp, gx []float32, planes, h, w, p int) {
+	ph, pw := h+2*p, w+2*p
+	for i := 0; i < planes; i++ {
+		src, dst := gxp[i*ph*pw:(i+1)*ph*pw], gx[i*h*w:(i+1)*h*w]
+		for y := 0; y < h; y++ {
+			copy(dst[y*w:(y+1)*w], src[(y+p)*pw+p:])
+		}
+		for r := 0; r < ph; r++ {
+			d, s := dst[mod(r-p, h)*w:][:w], src[r*pw:][:pw]
+			if r < p || r >= h+p { // a wrapped row: all of it
+				for c, v := range s {
+					d[mod(c-p, w)] += v
+				}
+				continue
+			}
+			for c := 0; c < p; c++ { // the wrapped columns of an inside row
+				d[mod(c-p, w)] += s[c]
+				d[mod(c, w)] += s[p+w+c]
+			}
+		}
+	}
+}
 
 // dnnlParts splits a batch of n into equal parts: Lanes of them where n allows, one for small
 // jobs (so the split, and a weight gradient's summation order, depend only on the shapes).
@@ -112,9 +156,15 @@ type dnnlScratch struct {
 // dnnlConv runs one member of the convolution family on oneDNN. For convFwd a = x, b = W and out
 // = y (with bias and the leaky ReLU if act); for convData a = gy, b = W, out = gx; for
 // convWeight a = x, b = gy, out = gW. The equalized-learning-rate scale multiplies W (or gW).
-func dnnlConv(p *Pool, kind convKind, g convGeom, a, b []float32, scale float32, bias []float32, act bool, out []float32, s *dnnlScratch) error {
+// With pn (convFwd only) the output is pixel-normalised after the activation.
+func dnnlConv(p *Pool, kind convKind, g convGeom, a, b []float32, scale float32, bias []float32, act, pn bool, out []float32, s *dnnlScratch) error {
 	parts := dnnlParts(g)
-	prims, err := dnnlPrims(kind, g, g.n/parts, act && kind == convFwd, bias != nil && kind == convFwd)
+	pg := g // the primitive's geometry: circular padding is a valid convolution of a wrapped copy
+	if g.circ {
+		pg.h, pg.w, pg.pad, pg.circ = g.h+2*g.pad, g.w+2*g.pad, 0, false
+	}
+	np, padded := g.n/parts, pg.cin*pg.h*pg.w
+	prims, err := dnnlPrims(kind, pg, np, act && kind == convFwd, bias != nil && kind == convFwd)
 	if err != nil {
 		return err
 	}
@@ -144,7 +194,7 @@ func dnnlConv(p *Pool, kind convKind, g convGeom, a, b []float32, scale float32,
 		return fmt.Errorf("buffers %d, %d, %d do not fit geometry %+v", len(a), len(b), len(out), g)
 	}
 	errs := make([]error, parts)
-	p.Dynamic(parts, parts == 1, func(_, i int) {
+	p.Dynamic(parts, parts == 1, func(wk, i int) {
 		var msg [256]C.char
 		pa := a[i*aPer : (i+1)*aPer]
 		pb, po := weights, s.partials
@@ -154,8 +204,27 @@ func dnnlConv(p *Pool, kind convKind, g convGeom, a, b []float32, scale float32,
 			po = out
 		}
 		po = po[i*outPer : (i+1)*outPer]
-		if C.tconv_exec(prims, fptr(pa), fptr(pb), fptr(bias), fptr(po), &msg[0], C.int(len(msg))) != 0 {
+		ca, co := pa, po // what the primitive reads and writes
+		if g.circ && kind != convData {
+			ca = p.Scratch(wk, 0, np*padded)
+			wrapPad(pa, ca, np*g.cin, g.h, g.w, g.pad)
+		}
+		if g.circ && kind == convData {
+			co = p.Scratch(wk, 0, np*padded)
+		}
+		if C.tconv_exec(prims, fptr(ca), fptr(pb), fptr(bias), fptr(co), &msg[0], C.int(len(msg))) != 0 {
 			errs[i] = fmt.Errorf("%s", C.GoString(&msg[0]))
+			return
+		}
+		if g.circ && kind == convData {
+			wrapFold(co, po, np*g.cin, g.h, g.w, g.pad)
+		}
+		if pn {
+			plane := g.oh * g.ow
+			ss := p.Scratch(wk, 1, plane)
+			for j := 0; j < np; j++ {
+				normCols(po[j*g.cout*plane:(j+1)*g.cout*plane], g.cout, plane, nil, false, ss)
+			}
 		}
 	})
 	for _, err := range errs {

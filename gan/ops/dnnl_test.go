@@ -38,19 +38,21 @@ func runConvMember(t *testing.T, engine string, c convCfg, in ...*tensor.Dense) 
 // TestDNNLMatchesIm2col checks every member of the zero-padded convolution family on oneDNN
 // against the im2col + OpenBLAS engine, on shapes that take one part and shapes split over the
 // pool (weight gradients summed over parts), with odd channel counts (oneDNN pads its blocked
-// layouts to 16 channels), 1x1 and dense (valid 4x4) kernels, and non-square images.
+// layouts to 16 channels), 1x1 and dense (valid 4x4) kernels, non-square images, circular
+// padding, and the pixel norm fused into inference graphs.
 func TestDNNLMatchesIm2col(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	for _, s := range []struct {
 		n, cin, h, w, cout, k, pad int
+		circ                       bool
 	}{
-		{2, 3, 5, 7, 4, 3, 1},
-		{16, 32, 32, 32, 64, 3, 1}, // split over the pool
-		{12, 129, 8, 8, 40, 3, 1},  // minibatch-stddev channel; 12 images: 4 parts of 3
-		{6, 17, 16, 24, 5, 3, 1},   // non-square, odd channels
-		{32, 3, 64, 64, 32, 1, 0},  // fromRGB
-		{16, 128, 4, 4, 128, 4, 0}, // dense
-		{5, 8, 33, 33, 16, 3, 1},   // a batch with no even split
+		{2, 3, 5, 7, 4, 3, 1, false},
+		{16, 32, 32, 32, 64, 3, 1, false}, // split over the pool
+		{12, 129, 8, 8, 40, 3, 1, false},  // minibatch-stddev channel; 12 images: 4 parts of 3
+		{6, 17, 16, 24, 5, 3, 1, false},   // non-square, odd channels
+		{32, 3, 64, 64, 32, 1, 0, false},  // fromRGB
+		{16, 128, 4, 4, 128, 4, 0, false}, // dense
+		{5, 8, 33, 33, 16, 3, 1, false},   // a batch with no even split
 	} {
 		scale := float32(0.7)
 		x := randTensor(rng, s.n, s.cin, s.h, s.w)
@@ -63,11 +65,12 @@ func TestDNNLMatchesIm2col(t *testing.T) {
 			in  []*tensor.Dense
 		}{
 			{convCfg{kind: convFwd, bias: true, act: true}, []*tensor.Dense{x, w, bias}},
+			{convCfg{kind: convFwd, bias: true, act: true, pn: true}, []*tensor.Dense{x, w, bias}},
 			{convCfg{kind: convFwd}, []*tensor.Dense{x, w}},
 			{convCfg{kind: convData}, []*tensor.Dense{gy, w}},
 			{convCfg{kind: convWeight}, []*tensor.Dense{x, gy}},
 		} {
-			c.cfg.k, c.cfg.pad, c.cfg.scale = s.k, s.pad, scale
+			c.cfg.k, c.cfg.pad, c.cfg.circ, c.cfg.scale = s.k, s.pad, s.circ, scale
 			want := runConvMember(t, "im2col", c.cfg, c.in...)
 			got := runConvMember(t, "onednn", c.cfg, c.in...)
 			var maxAbs, maxErr float64

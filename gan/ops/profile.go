@@ -33,7 +33,11 @@ func profiling() bool {
 
 func record(name string, d time.Duration) {
 	if i := strings.IndexByte(name, '{'); i > 0 {
-		name = name[:i]
+		if strings.Contains(name[i:], ",circ,") {
+			name = name[:i] + "Circular"
+		} else {
+			name = name[:i]
+		}
 	}
 	profMu.Lock()
 	profDur[name] += d
