@@ -65,6 +65,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *iters < 1 {
 		return usagef("bench: --iters must be at least 1, not %d", *iters)
 	}
+	defer ops.SetConvEngine(ops.ConvEngine()) // run() may be called again (tests)
 	if err := ops.SetConvEngine(*conv); err != nil {
 		return usageError{err}
 	}

@@ -783,26 +783,7 @@ func biasGradDef() *opDef {
 			if len(g) < minParallelWork {
 				parts = 1
 			}
-			o.pool.Parallel(c, parts, func(_, _, lo, hi int) {
-				for ch := lo; ch < hi; ch++ {
-					// four running sums: one would wait on the adder's latency at every element
-					var s [4]float32
-					for b := 0; b < n; b++ {
-						p := g[(b*c+ch)*plane : (b*c+ch+1)*plane]
-						j := 0
-						for ; j+4 <= len(p); j += 4 {
-							s[0] += p[j]
-							s[1] += p[j+1]
-							s[2] += p[j+2]
-							s[3] += p[j+3]
-						}
-						for ; j < len(p); j++ {
-							s[0] += p[j]
-						}
-					}
-					y[ch] = (s[0] + s[1]) + (s[2] + s[3])
-				}
-			})
+			o.pool.Parallel(c, parts, func(_, _, lo, hi int) { sumPlanes(g, n, c, plane, lo, hi, y) })
 			return nil, nil
 		},
 		diff: func(o *op, in []*Node, out, grad *Node) ([]*Node, error) {
