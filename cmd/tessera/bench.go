@@ -53,7 +53,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed iterations to this file")
 	opProfile := fs.Bool("op-profile", false, "print the wall time spent in each kind of op")
-	conv := fs.String("conv", ops.ConvEngine(), "engine of the zero-padded (critic) convolutions: onednn, or im2col (im2col + OpenBLAS, for comparison)")
+	conv := fs.String("conv", ops.ConvEngine(), "engine of the convolutions without upsampling: onednn, or im2col (im2col + OpenBLAS, for comparison)")
 	channels := fs.String("channels", "", "feature maps per resolution, e.g. 16:64,32:32, or \"reference\" for the widths the PyTorch figures were measured with (default: the default architecture)")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -97,7 +97,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	plan := t.Plan()
 	stage := len(plan.Res) - 1
 	t.SeekImages(plan.StageStart(stage) + plan.FadeLen(stage)/2) // the last stage, fading in, alpha 0.5
-	fmt.Fprintf(stderr, "bench: %d px (fade-in at alpha %.2f), batch %d, %s, channels %s, %d workers, OpenBLAS %s, critic convolutions %s\n",
+	fmt.Fprintf(stderr, "bench: %d px (fade-in at alpha %.2f), batch %d, %s, channels %s, %d workers, OpenBLAS %s, convolutions %s\n",
 		*res, t.Phase().Alpha, *batch, cfg.Loss, cfg.Model.FormatChannels(), ops.DefaultPool().Workers(), ops.BLASCore(), ops.ConvEngine())
 	var times []float64
 	var flops float64

@@ -14,22 +14,24 @@ import (
 	"unsafe"
 )
 
-// Zero-padded convolutions (all of the critic's) run through oneDNN, the library behind
-// PyTorch's CPU convolutions: its JIT kernels on blocked layouts reach 135-180 GFLOP/s per core on
-// AVX-512 where im2col + sgemm reaches about 60 end to end, because they never materialise the
-// receptive fields. Each member of the convolution family (forward with fused bias and leaky ReLU,
-// adjoint in the input, adjoint in the weights) maps to a oneDNN primitive, run single-threaded
-// on each worker of our Pool over a fixed split of the batch, so results do not depend on which
-// worker runs which part, and weight gradients are summed over the parts in a fixed order.
-// Circular padding (the generator) and the upsampling convolutions keep the im2col path.
+// Convolutions run through oneDNN, the library behind PyTorch's CPU convolutions: its JIT kernels
+// on blocked layouts reach 135-180 GFLOP/s per core on AVX-512 where im2col + sgemm reaches about
+// 60 end to end, because they never materialise the receptive fields. Each member of the
+// convolution family (forward with fused bias and leaky ReLU, adjoint in the input, adjoint in the
+// weights) maps to a oneDNN primitive, run single-threaded on each worker of our Pool over a fixed
+// split of the batch, so results do not depend on which worker runs which part, and weight
+// gradients are summed over the parts in a fixed order. Circular padding (the generator) is a
+// valid convolution of a wrapped copy. The upsampling convolutions (upconv.go), the fused
+// convolution + 1x1 of inference graphs, and circular convolutions of single images (the tiles of
+// an export, split by rows instead) keep the im2col + OpenBLAS path.
 
-// ConvEngine names the engine of zero-padded convolutions: "onednn" (default) or "im2col".
+// convEngine names the engine of the convolutions above: "onednn" (default) or "im2col".
 var convEngine atomic.Value
 
 func init() { convEngine.Store("onednn") }
 
-// SetConvEngine selects the engine of zero-padded convolutions: "onednn", or "im2col" (im2col +
-// OpenBLAS, the engine of every other convolution), for comparisons.
+// SetConvEngine selects the engine of the convolutions oneDNN can run: "onednn", or "im2col"
+// (im2col + OpenBLAS, the engine of the others), for comparisons.
 func SetConvEngine(name string) error {
 	switch name {
 	case "onednn", "im2col":
@@ -39,7 +41,7 @@ func SetConvEngine(name string) error {
 	return fmt.Errorf("convolution engine %q: want onednn or im2col", name)
 }
 
-// ConvEngine reports the engine of zero-padded convolutions.
+// ConvEngine reports the engine selected by SetConvEngine.
 func ConvEngine() string { return convEngine.Load().(string) }
 
 type dnnlKey struct {

@@ -5,7 +5,8 @@
 // differentiable, so the WGAN-GP penalty's gradient (a second derivative) is exact.
 //
 // Ops write into buffers owned by an Arena and reused across runs, and the heavy ones split their
-// work over a Pool of worker threads calling single-threaded OpenBLAS.
+// work over a Pool of worker threads calling single-threaded oneDNN convolutions (dnnl.go) or
+// OpenBLAS matrix products.
 package ops
 
 import (
