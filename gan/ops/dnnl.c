@@ -1,7 +1,7 @@
-// Zero-padded convolutions through oneDNN (Debian's libdnnl): forward with fused bias and leaky
-// ReLU, the adjoint in the input and the adjoint in the weights, each run single-threaded on the
-// calling thread (the Go worker pool splits the batch), on oneDNN's blocked layouts with reorders
-// from and to our plain NCHW tensors. See dnnl.go.
+// Convolutions through oneDNN (Debian's libdnnl): forward with fused bias and leaky ReLU, the
+// adjoint in the input and the adjoint in the weights, each run single-threaded on the calling
+// thread (the Go worker pool splits the batch), on oneDNN's blocked layouts with reorders from and
+// to our plain NCHW tensors. Circular padding is handled in dnnl.go (a wrapped copy of the input).
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,6 +153,12 @@ tconv *tconv_create(int kind, int n, int cin, int h, int w, int cout, int k, int
 		dnnl_post_ops_destroy(ops);
 	return c;
 fail:
+	{ // the primitives made before the failure
+		dnnl_primitive_t made[] = {c->conv, c->in_a, c->in_b, c->out, c->wprep};
+		for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+			if (made[i])
+				dnnl_primitive_destroy(made[i]);
+	}
 	if (pd)
 		dnnl_primitive_desc_destroy(pd);
 	if (fwd_pd)
